@@ -1,0 +1,62 @@
+// Helpers shared by the network modules: Go's header canonicalisation, tag options as k6
+// parses them (js/common/tags.go ApplyCustomUserTags), and Go-like URL checks.
+import net from 'node:net';
+import tls from 'node:tls';
+import type { Tags } from '../types.ts';
+import { goError } from './net-errors.ts';
+
+/** Go's textproto.CanonicalMIMEHeaderKey ("sec-websocket-key" → "Sec-Websocket-Key"). */
+export function canonicalHeaderKey(k: string): string {
+  if (!/^[A-Za-z0-9!#$%&'*+\-.^_`|~]+$/.test(k)) return k;
+  return k
+    .split('-')
+    .map((p) => (p ? p[0]!.toUpperCase() + p.slice(1).toLowerCase() : p))
+    .join('-');
+}
+
+/**
+ * Applies a `tags` param the way k6 does: string, number and boolean values only; anything
+ * else throws `<prefix>: invalid value for metric tag '<k>': ...`.
+ */
+export function applyUserTags(target: Tags, raw: unknown, prefix: string): void {
+  if (raw === null || raw === undefined) return;
+  const obj = Object(raw) as Record<string, unknown>;
+  for (const k of Object.keys(obj)) {
+    const v = obj[k];
+    if (typeof v === 'string' || typeof v === 'boolean' || typeof v === 'number') {
+      target[k] = String(v);
+    } else {
+      throw goError(
+        `${prefix}: invalid value for metric tag '${k}': only String, Boolean and Number types are accepted as a metric tag values`,
+      );
+    }
+  }
+}
+
+/** Sets a system tag only when it is enabled (k6 TagsAndMeta.SetSystemTagOrMetaIfEnabled). */
+export function setSystemTag(tags: Tags, enabled: ReadonlySet<string>, name: string, value: string): void {
+  if (enabled.has(name)) tags[name] = value;
+}
+
+/** Splits a URL string roughly as Go's url.Parse does (scheme lower-cased; fragment after '#'). */
+export function goUrlParts(s: string): { scheme: string; fragment: string } {
+  const m = /^([a-zA-Z][a-zA-Z0-9+.-]*):/.exec(s);
+  const hash = s.indexOf('#');
+  return { scheme: m ? m[1]!.toLowerCase() : '', fragment: hash >= 0 ? s.slice(hash + 1) : '' };
+}
+
+/** Socket factories for `ws`/`http` that let the caller watch the raw socket. */
+export function trackedConnect(secure: boolean, onSocket: (s: net.Socket) => void) {
+  return (options: Record<string, unknown>): net.Socket => {
+    let s: net.Socket;
+    if (secure) {
+      const o = { ...options, path: undefined } as tls.ConnectionOptions & { host?: string };
+      if (!o.servername && o.servername !== '') o.servername = net.isIP(String(o.host ?? '')) ? '' : String(o.host ?? '');
+      s = tls.connect(o);
+    } else {
+      s = net.connect({ ...options, path: options['socketPath'] } as net.NetConnectOpts);
+    }
+    onSocket(s);
+    return s;
+  };
+}
