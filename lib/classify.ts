@@ -1,0 +1,129 @@
+// What an attempt ended as (contract §3), from what the wire showed. Pure: the voicelive
+// client collects a WireObservation, this file decides; test/lib/classify.test.ts holds
+// the table. Nothing here sees a token.
+
+import type { RejectStyle } from './config.ts';
+
+export type AuthCase = 'valid' | 'no_token' | 'invalid';
+export type Outcome = 'accepted' | 'rejected_close' | 'rejected_http' | 'error';
+
+export interface WireObservation {
+  /** The upgrade succeeded (the `open` event fired). */
+  opened: boolean;
+  /** Close code of the close event, when k6 knew one. */
+  closeCode?: number;
+  closeReason?: string;
+  /** The server closed (or refused) before the client meant to end the socket. */
+  serverClosed: boolean;
+  /** Text of the first `error` event, if any (never shown to people: may be long). */
+  errorText?: string;
+  /**
+   * HTTP status of the status probe after a refused upgrade: a number (0 = no response),
+   * or undefined when no probe ran (probe disabled, or the upgrade was not refused).
+   */
+  probeStatus?: number;
+}
+
+export interface Expectation {
+  authCase: AuthCase;
+  variant: string;
+  /** Expected close reason of a refusal ('Invalid token' / 'Authentication required'). */
+  reason: string;
+  closeCode: number;
+  /** Statuses that count as a correct refusal of the upgrade. */
+  httpStatuses: readonly number[];
+  style: RejectStyle;
+}
+
+export interface Verdict {
+  outcome: Outcome;
+  /** voice_rejected: 1008 close or an accepted refusal status. */
+  rejected: boolean;
+  /** Rejected (or refused) with the wrong code, status, reason or style for its case. */
+  mismatch: boolean;
+  /** A no_token/invalid attempt that the server accepted. */
+  bypass: boolean;
+  /** A refusal whose HTTP status is unknown (probe off): counted, never verified. */
+  unverified: boolean;
+  /** A valid session the server closed before the client ended it. */
+  unexpectedClose: boolean;
+  /** Low-cardinality description for tags and log lines, e.g. `http_503`, `close_1008`. */
+  detail: string;
+}
+
+const BAD_HANDSHAKE = 'websocket: bad handshake';
+
+/** Close codes that mean the server (not the client's credentials) is in trouble. */
+function isErrorCloseCode(code: number | undefined): boolean {
+  return code === undefined || code === 1005 || code === 1006 || code === 1011 || code === 1012 || code === 1013 || code === 1014 || code === 1015;
+}
+
+function expectedFor(c: AuthCase): { reason: string } {
+  return { reason: c === 'no_token' ? 'Authentication required' : 'Invalid token' };
+}
+
+/** Defaults for a class when the catalogue gives none (no_token has no catalogue entry). */
+export function defaultExpectation(authCase: AuthCase, variant: string, style: RejectStyle): Expectation {
+  return {
+    authCase,
+    variant,
+    reason: expectedFor(authCase).reason,
+    closeCode: 1008,
+    httpStatuses: variant === 'oversized' ? [401, 403, 414, 431] : [401, 403],
+    style,
+  };
+}
+
+function v(outcome: Outcome, detail: string, flags: Partial<Omit<Verdict, 'outcome' | 'detail'>> = {}): Verdict {
+  return { outcome, detail, rejected: false, mismatch: false, bypass: false, unverified: false, unexpectedClose: false, ...flags };
+}
+
+export function classify(w: WireObservation, e: Expectation): Verdict {
+  const valid = e.authCase === 'valid';
+
+  if (!w.opened) {
+    // The upgrade never completed.
+    const refused = w.errorText === BAD_HANDSHAKE;
+    if (!refused) return v('error', 'connect_failed');
+    if (w.probeStatus === undefined) {
+      // Refused with a status k6 does not show; without the probe we cannot tell 403 from 503.
+      return v('rejected_http', 'http_unknown', { rejected: true, unverified: true });
+    }
+    const s = w.probeStatus;
+    if (s === 0) return v('error', 'http_no_response');
+    if (s === 429 || s >= 500 || s === 101) return v('error', `http_${s}`);
+    if (valid) {
+      // Any deliberate refusal of a valid token is a false rejection.
+      return v('rejected_http', `http_${s}`, { rejected: true });
+    }
+    if (e.httpStatuses.includes(s)) {
+      return v('rejected_http', `http_${s}`, { rejected: true, mismatch: e.style === 'close' });
+    }
+    if (s === 401 || s === 403) {
+      return v('rejected_http', `http_${s}`, { rejected: true, mismatch: true });
+    }
+    return v('rejected_http', `http_${s}`, { mismatch: true });
+  }
+
+  // The upgrade succeeded.
+  if (!w.serverClosed) {
+    // Held until the client ended it: accepted.
+    return valid ? v('accepted', 'held') : v('accepted', 'held', { bypass: true });
+  }
+  const code = w.closeCode;
+  const detail = code === undefined ? 'close_none' : `close_${code}`;
+  if (code === 1008) {
+    if (valid) return v('rejected_close', detail, { rejected: true });
+    const reasonOk = (w.closeReason ?? '') === e.reason;
+    return v('rejected_close', reasonOk ? detail : `${detail}_reason`, { rejected: true, mismatch: !reasonOk || e.style === 'http' });
+  }
+  if (isErrorCloseCode(code)) {
+    return v('error', detail, { unexpectedClose: valid });
+  }
+  if (valid) {
+    // 1000/1001 or an application code from the server before the client finished.
+    return code === 1000 || code === 1001 ? v('accepted', detail, { unexpectedClose: true }) : v('error', detail, { unexpectedClose: true });
+  }
+  // A bad token closed with something other than 1008: refused, but with the wrong code.
+  return v('rejected_close', detail, { mismatch: true });
+}

@@ -1,0 +1,75 @@
+// capacity: a breakpoint search. New valid sessions arrive at a rate that steps up stage by
+// stage (ramping-arrival-rate); each session holds for VOICE_HOLD_SECONDS. Every sample is
+// tagged with its stage (s1, s2, …); per-stage thresholds on session success and p95
+// handshake carry abortOnFail, so the run stops at the first stage that breaks. The summary
+// names the highest stage that held (new sessions/s and, by Little's law, concurrent
+// sessions). A run that finds its breakpoint therefore exits 99 by design; exit 0 means
+// every stage held and the ceiling is above the last one.
+
+import exec from 'k6/execution';
+import type { Options } from 'k6/options';
+import { loadConfig } from '../lib/config.ts';
+import { backgroundScenarios, capacityPlan, gracefulStop, perMinute, stageAt, summaryInfo, vusFor } from '../lib/profile.ts';
+import { buildSummary, type SummaryData } from '../lib/summary.ts';
+import { baseThresholds } from '../lib/thresholds.ts';
+import { initTraffic, NO_TOKEN_VARIANTS, type RunData } from '../lib/traffic.ts';
+
+const PROFILE_DEFAULTS = { VOICE_HOLD_SECONDS: '30', VOICE_NO_TOKEN_RATE: '0.5', VOICE_INVALID_RATE: '1' };
+const pre = (() => {
+  try {
+    return loadConfig(__ENV, PROFILE_DEFAULTS);
+  } catch {
+    return null; // initTraffic below reports the bad value in one line
+  }
+})();
+const plan = pre ? capacityPlan(pre) : { stages: [], stageNames: [], stageMs: 1000, totalMs: 1000 };
+const traffic = initTraffic('capacity', PROFILE_DEFAULTS, {
+  scenarioLengthMs: { valid_capacity: plan.totalMs },
+  extraTags: () => ({ stage: stageAt(Date.now() - exec.scenario.startTime, plan.stageMs, plan.stageNames.length) }),
+});
+const cfg = traffic.cfg;
+const variants = { noToken: NO_TOKEN_VARIANTS, invalid: traffic.invalidVariants };
+
+const scenarios: NonNullable<Options['scenarios']> = {
+  valid_capacity: {
+    executor: 'ramping-arrival-rate',
+    exec: 'valid',
+    startRate: perMinute(cfg.capacityStartRate),
+    timeUnit: '1m',
+    stages: plan.stages,
+    preAllocatedVUs: Math.min(cfg.capacityMaxVus, vusFor(cfg.capacityStartRate, cfg.holdSeconds + 1, 2)),
+    maxVUs: cfg.capacityMaxVus,
+    gracefulStop: gracefulStop(cfg),
+  },
+  ...(backgroundScenarios(cfg, `${plan.totalMs}ms`) as unknown as NonNullable<Options['scenarios']>),
+};
+if (traffic.cases.length === 0) delete scenarios['invalid'];
+
+const classes = { valid: true, noToken: 'no_token' in scenarios, invalid: 'invalid' in scenarios };
+const thresholds = baseThresholds(cfg, variants, { classes, abortOnSecurity: true });
+for (const s of plan.stageNames) {
+  thresholds[`voice_session_success{stage:${s.name}}`] = [{ threshold: `rate>=${cfg.capacitySuccessMin}`, abortOnFail: true }];
+  thresholds[`voice_handshake_duration{stage:${s.name}}`] = [{ threshold: `p(95)<${cfg.handshakeP95Ms}`, abortOnFail: true }];
+}
+
+export const options: Options = {
+  scenarios,
+  thresholds,
+  summaryTrendStats: ['avg', 'min', 'med', 'max', 'p(90)', 'p(95)'],
+};
+
+export function setup(): RunData {
+  return traffic.setup();
+}
+export function valid(data: RunData): Promise<void> {
+  return traffic.valid(data);
+}
+export function noToken(data: RunData): Promise<void> {
+  return traffic.noToken(data);
+}
+export function invalid(data: RunData): Promise<void> {
+  return traffic.invalid(data);
+}
+export function handleSummary(data: SummaryData): Record<string, string> {
+  return buildSummary(data, summaryInfo('capacity', cfg, variants, scenarios, { capacity: { stages: plan.stageNames } }));
+}

@@ -1,0 +1,51 @@
+// load: a steady number of concurrent valid sessions (each holds its socket, streams audio,
+// then ends cleanly with 1000, and the VU opens the next), plus background no_token and
+// invalid traffic at constant arrival rates.
+
+import type { Options } from 'k6/options';
+import { durationMs } from '../lib/config.ts';
+import { backgroundScenarios, gracefulStop, summaryInfo } from '../lib/profile.ts';
+import { buildSummary, type SummaryData } from '../lib/summary.ts';
+import { baseThresholds } from '../lib/thresholds.ts';
+import { initTraffic, NO_TOKEN_VARIANTS, type RunData } from '../lib/traffic.ts';
+
+const PROFILE_DEFAULTS = { VOICE_SESSIONS: '20', VOICE_DURATION: '5m', VOICE_HOLD_SECONDS: '30' };
+const lengthMs = durationMs(__ENV['VOICE_DURATION'] ?? PROFILE_DEFAULTS.VOICE_DURATION);
+const traffic = initTraffic('load', PROFILE_DEFAULTS, { scenarioLengthMs: { valid: lengthMs } });
+const cfg = traffic.cfg;
+const variants = { noToken: NO_TOKEN_VARIANTS, invalid: traffic.invalidVariants };
+
+const scenarios: NonNullable<Options['scenarios']> = {
+  valid: {
+    executor: 'constant-vus',
+    exec: 'valid',
+    vus: cfg.sessions,
+    duration: cfg.duration,
+    gracefulStop: gracefulStop(cfg),
+  },
+  ...(backgroundScenarios(cfg, cfg.duration) as unknown as NonNullable<Options['scenarios']>),
+};
+if (traffic.cases.length === 0) delete scenarios['invalid'];
+
+const classes = { valid: true, noToken: 'no_token' in scenarios, invalid: 'invalid' in scenarios };
+export const options: Options = {
+  scenarios,
+  thresholds: baseThresholds(cfg, variants, { classes }),
+  summaryTrendStats: ['avg', 'min', 'med', 'max', 'p(90)', 'p(95)'],
+};
+
+export function setup(): RunData {
+  return traffic.setup();
+}
+export function valid(data: RunData): Promise<void> {
+  return traffic.valid(data);
+}
+export function noToken(data: RunData): Promise<void> {
+  return traffic.noToken(data);
+}
+export function invalid(data: RunData): Promise<void> {
+  return traffic.invalid(data);
+}
+export function handleSummary(data: SummaryData): Record<string, string> {
+  return buildSummary(data, summaryInfo('load', cfg, variants, scenarios));
+}

@@ -1,0 +1,70 @@
+// smoke: the functional auth matrix in a minute or less. Every traffic class and every
+// catalogue variant is attempted at least once, plus a handful of full valid sessions
+// (agent selection, audio, attribution). Iteration-based executors: it ends as soon as the
+// work is done.
+
+import type { Options } from 'k6/options';
+import { gracefulStop, summaryInfo } from '../lib/profile.ts';
+import { buildSummary, type SummaryData } from '../lib/summary.ts';
+import { baseThresholds } from '../lib/thresholds.ts';
+import { initTraffic, NO_TOKEN_VARIANTS, type RunData } from '../lib/traffic.ts';
+
+const traffic = initTraffic('smoke', {
+  VOICE_HOLD_SECONDS: '3',
+  VOICE_ERROR_RATE_MAX: '0',
+  VOICE_FALSE_REJECT_MAX: '0',
+});
+const cfg = traffic.cfg;
+const nInvalid = traffic.cases.length;
+const variants = { noToken: NO_TOKEN_VARIANTS, invalid: traffic.invalidVariants };
+
+const scenarios: NonNullable<Options['scenarios']> = {
+  valid: {
+    executor: 'shared-iterations',
+    exec: 'valid',
+    vus: Math.min(cfg.vus, cfg.sessions),
+    iterations: cfg.sessions,
+    maxDuration: '1m',
+    gracefulStop: gracefulStop(cfg),
+  },
+  no_token: {
+    executor: 'shared-iterations',
+    exec: 'noToken',
+    vus: NO_TOKEN_VARIANTS.length,
+    iterations: NO_TOKEN_VARIANTS.length,
+    maxDuration: '1m',
+    gracefulStop: gracefulStop(cfg),
+  },
+};
+if (nInvalid > 0) {
+  scenarios['invalid'] = {
+    executor: 'shared-iterations',
+    exec: 'invalid',
+    vus: Math.min(nInvalid, Math.max(cfg.vus, 4)),
+    iterations: nInvalid,
+    maxDuration: '1m',
+    gracefulStop: gracefulStop(cfg),
+  };
+}
+
+export const options: Options = {
+  scenarios,
+  thresholds: baseThresholds(cfg, variants, { classes: { valid: true, noToken: true, invalid: nInvalid > 0 } }),
+  summaryTrendStats: ['avg', 'min', 'med', 'max', 'p(90)', 'p(95)'],
+};
+
+export function setup(): RunData {
+  return traffic.setup();
+}
+export function valid(data: RunData): Promise<void> {
+  return traffic.valid(data);
+}
+export function noToken(data: RunData): Promise<void> {
+  return traffic.noToken(data);
+}
+export function invalid(data: RunData): Promise<void> {
+  return traffic.invalid(data);
+}
+export function handleSummary(data: SummaryData): Record<string, string> {
+  return buildSummary(data, summaryInfo('smoke', cfg, variants, scenarios, { requireAllVariants: true }));
+}

@@ -1,0 +1,69 @@
+// soak: hours of churning valid sessions (constant VUs, each opening the next session when
+// one ends) with background refusal traffic. Tokens are used only while valid: every
+// session picks a pool token that outlives it by VOICE_TOKEN_MARGIN_SECONDS, so with a pool
+// minted with several validity windows (npm run tokens -- --windows N) users rotate to their
+// next token before exp - margin; sessions that would outlive every token are counted
+// (voice_token_outlived) and attempts with no usable token are skipped and counted.
+//
+// Drift: k6 thresholds cannot compare two time windows. Every sample carries a `phase` tag
+// (early = the first VOICE_DRIFT_WINDOW, late = the last, middle otherwise); a threshold
+// bounds the late window's p95 handshake (VOICE_DRIFT_P95_MS), and the summary reports the
+// late/early p95 ratio against VOICE_DRIFT_MAX_RATIO (reported, not part of the exit code).
+
+import exec from 'k6/execution';
+import type { Options } from 'k6/options';
+import { durationMs } from '../lib/config.ts';
+import { backgroundScenarios, gracefulStop, phaseAt, summaryInfo } from '../lib/profile.ts';
+import { buildSummary, type SummaryData } from '../lib/summary.ts';
+import { baseThresholds } from '../lib/thresholds.ts';
+import { initTraffic, NO_TOKEN_VARIANTS, type RunData } from '../lib/traffic.ts';
+
+const PROFILE_DEFAULTS = { VOICE_SESSIONS: '20', VOICE_DURATION: '4h', VOICE_HOLD_SECONDS: '60', VOICE_NO_TOKEN_RATE: '0.2', VOICE_INVALID_RATE: '0.5' };
+const lengthMs = durationMs(__ENV['VOICE_DURATION'] ?? PROFILE_DEFAULTS.VOICE_DURATION);
+const windowMs = durationMs(__ENV['VOICE_DRIFT_WINDOW'] ?? '1h');
+const traffic = initTraffic('soak', PROFILE_DEFAULTS, {
+  scenarioLengthMs: { valid: lengthMs },
+  extraTags: () => ({ phase: phaseAt(exec.instance.currentTestRunDuration, lengthMs, windowMs) }),
+});
+const cfg = traffic.cfg;
+const variants = { noToken: NO_TOKEN_VARIANTS, invalid: traffic.invalidVariants };
+
+const scenarios: NonNullable<Options['scenarios']> = {
+  valid: {
+    executor: 'constant-vus',
+    exec: 'valid',
+    vus: cfg.sessions,
+    duration: cfg.duration,
+    gracefulStop: gracefulStop(cfg),
+  },
+  ...(backgroundScenarios(cfg, cfg.duration) as unknown as NonNullable<Options['scenarios']>),
+};
+if (traffic.cases.length === 0) delete scenarios['invalid'];
+
+const classes = { valid: true, noToken: 'no_token' in scenarios, invalid: 'invalid' in scenarios };
+const thresholds = baseThresholds(cfg, variants, { classes });
+thresholds['voice_handshake_duration{auth_case:valid,phase:late}'] = [`p(95)<${cfg.driftP95Ms}`];
+// Keeps the early window in the end-of-test data so the summary can compute the ratio.
+thresholds['voice_handshake_duration{auth_case:valid,phase:early}'] = [`p(95)<${cfg.driftP95Ms}`];
+
+export const options: Options = {
+  scenarios,
+  thresholds,
+  summaryTrendStats: ['avg', 'min', 'med', 'max', 'p(90)', 'p(95)'],
+};
+
+export function setup(): RunData {
+  return traffic.setup();
+}
+export function valid(data: RunData): Promise<void> {
+  return traffic.valid(data);
+}
+export function noToken(data: RunData): Promise<void> {
+  return traffic.noToken(data);
+}
+export function invalid(data: RunData): Promise<void> {
+  return traffic.invalid(data);
+}
+export function handleSummary(data: SummaryData): Record<string, string> {
+  return buildSummary(data, summaryInfo('soak', cfg, variants, scenarios, { drift: { maxRatio: cfg.driftMaxRatio } }));
+}
