@@ -7,7 +7,7 @@ import http from 'node:http';
 import https from 'node:https';
 import type net from 'node:net';
 import type { Metric, ModuleFactory, Sample, Tags, VuRuntime } from '../types.ts';
-import { applyUserTags, canonicalHeaderKey, setSystemTag } from './net-common.ts';
+import { applyUserTags, canonicalHeaderKey, countData, setSystemTag } from './net-common.ts';
 import { goError, k6HttpErrorCode, type NodeNetError } from './net-errors.ts';
 
 const DEFAULT_TIMEOUT_MS = 60_000;
@@ -289,6 +289,8 @@ export const createHttpModule: ModuleFactory = (vu: VuRuntime) => {
       let tWritten = -1;
       let tResponse = -1;
       let socket: net.Socket | undefined;
+      let baseW = 0;
+      let baseR = 0;
       let done = false;
       const secure = url.protocol === 'https:';
       const mod = secure ? https : http;
@@ -298,6 +300,7 @@ export const createHttpModule: ModuleFactory = (vu: VuRuntime) => {
         if (done) return;
         done = true;
         clearTimeout(timer);
+        if (socket) countData(vu, socket.bytesWritten - baseW, socket.bytesRead - baseR);
         const connecting = tConnStart >= 0 && tConnect >= 0 ? tConnect - tConnStart : 0;
         const tls = tSecure >= 0 && tConnect >= 0 ? tSecure - tConnect : 0;
         const ready = tSecure >= 0 ? tSecure : tConnect >= 0 ? tConnect : tSocket;
@@ -339,6 +342,8 @@ export const createHttpModule: ModuleFactory = (vu: VuRuntime) => {
       }, Math.max(0, deadline - performance.now()));
       r.on('socket', (s: net.Socket) => {
         socket = s;
+        baseW = s.bytesWritten;
+        baseR = s.bytesRead;
         tSocket = performance.now();
         if (s.connecting) {
           tConnStart = tSocket;

@@ -60,3 +60,12 @@ export function trackedConnect(secure: boolean, onSocket: (s: net.Socket) => voi
     return s;
   };
 }
+
+/**
+ * Reports bytes to the engine's data_sent/data_received counters when the VuRuntime offers
+ * it (engine/vu.ts countData; not part of engine/types.ts yet).
+ */
+export function countData(vu: unknown, sent: number, received: number): void {
+  const f = (vu as { countData?: (s: number, r: number) => void }).countData;
+  if (typeof f === 'function' && (sent > 0 || received > 0)) f.call(vu, sent, received);
+}

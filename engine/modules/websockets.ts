@@ -6,7 +6,7 @@ import type { IncomingMessage } from 'node:http';
 import type net from 'node:net';
 import WsClient from 'ws';
 import type { CallbackHandle, Metric, ModuleFactory, Sample, Tags, VuRuntime } from '../types.ts';
-import { applyUserTags, canonicalHeaderKey, goUrlParts, setSystemTag, trackedConnect } from './net-common.ts';
+import { applyUserTags, canonicalHeaderKey, countData, goUrlParts, setSystemTag, trackedConnect } from './net-common.ts';
 import { goError, goNetErrorText, type NodeNetError } from './net-errors.ts';
 
 const HANDSHAKE_TIMEOUT_MS = 60_000; // k6: websocket.Dialer{HandshakeTimeout: 60 s}
@@ -504,6 +504,7 @@ class Socket {
           s.on('error', () => {
             this.sawSocketError = true;
           });
+          s.once('close', () => countData(this.vu, s.bytesWritten, s.bytesRead));
         }) as never,
       });
     } catch (e) {

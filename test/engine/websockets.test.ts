@@ -485,6 +485,8 @@ describe('iteration lifetime (taskqueue.go, loop ctxDone)', () => {
     ws.close();
     await vu.idle();
     assert.equal(vu.pending(), 0);
+    await new Promise((r) => setTimeout(r, 50));
+    assert.ok(vu.bytes.sent > 100 && vu.bytes.received > 100, JSON.stringify(vu.bytes)); // handshake both ways
   });
 
   test('vu.signal abort sends close 1000', async () => {

@@ -27,6 +27,9 @@ export interface FakeVu extends VuRuntime {
   /** Resolves once nothing is pending (or rejects after timeoutMs). */
   idle(timeoutMs?: number): Promise<void>;
   abort(): void;
+  /** Bytes reported through countData (engine/vu.ts's data_sent/data_received hook). */
+  readonly bytes: { sent: number; received: number };
+  countData(sent: number, received: number): void;
   byMetric(name: string): Sample[];
 }
 
@@ -130,6 +133,11 @@ export function createFakeVu(opts: FakeVuOptions = {}): FakeVu {
       });
     },
     abort: () => controller.abort(),
+    bytes: { sent: 0, received: 0 },
+    countData(sent: number, received: number): void {
+      vu.bytes.sent += sent;
+      vu.bytes.received += received;
+    },
     byMetric: (name: string) => samples.filter((s) => s.metric.name === name),
   };
   return vu;
