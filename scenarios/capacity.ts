@@ -10,20 +10,21 @@ import exec from 'k6/execution';
 import type { Options } from 'k6/options';
 import { loadConfig } from '../lib/config.ts';
 import { backgroundScenarios, capacityPlan, gracefulStop, perMinute, stageAt, summaryInfo, vusFor } from '../lib/profile.ts';
+import { PROFILE_DEFAULTS } from '../lib/profile-defaults.ts';
 import { buildSummary, type SummaryData } from '../lib/summary.ts';
 import { baseThresholds } from '../lib/thresholds.ts';
 import { initTraffic, NO_TOKEN_VARIANTS, type RunData } from '../lib/traffic.ts';
 
-const PROFILE_DEFAULTS = { VOICE_HOLD_SECONDS: '30', VOICE_NO_TOKEN_RATE: '0.5', VOICE_INVALID_RATE: '1' };
+const DEFAULTS = PROFILE_DEFAULTS['capacity'] ?? {};
 const pre = (() => {
   try {
-    return loadConfig(__ENV, PROFILE_DEFAULTS);
+    return loadConfig(__ENV, DEFAULTS);
   } catch {
     return null; // initTraffic below reports the bad value in one line
   }
 })();
 const plan = pre ? capacityPlan(pre) : { stages: [], stageNames: [], stageMs: 1000, totalMs: 1000 };
-const traffic = initTraffic('capacity', PROFILE_DEFAULTS, {
+const traffic = initTraffic('capacity', DEFAULTS, {
   scenarioLengthMs: { valid_capacity: plan.totalMs },
   extraTags: () => ({ stage: stageAt(Date.now() - exec.scenario.startTime, plan.stageMs, plan.stageNames.length) }),
 });

@@ -5,13 +5,14 @@
 import type { Options } from 'k6/options';
 import { durationMs } from '../lib/config.ts';
 import { backgroundScenarios, gracefulStop, summaryInfo } from '../lib/profile.ts';
+import { PROFILE_DEFAULTS } from '../lib/profile-defaults.ts';
 import { buildSummary, type SummaryData } from '../lib/summary.ts';
 import { baseThresholds } from '../lib/thresholds.ts';
 import { initTraffic, NO_TOKEN_VARIANTS, type RunData } from '../lib/traffic.ts';
 
-const PROFILE_DEFAULTS = { VOICE_SESSIONS: '20', VOICE_DURATION: '5m', VOICE_HOLD_SECONDS: '30' };
-const lengthMs = durationMs(__ENV['VOICE_DURATION'] ?? PROFILE_DEFAULTS.VOICE_DURATION);
-const traffic = initTraffic('load', PROFILE_DEFAULTS, { scenarioLengthMs: { valid: lengthMs } });
+const DEFAULTS = PROFILE_DEFAULTS['load'] ?? {};
+const lengthMs = durationMs(__ENV['VOICE_DURATION'] ?? DEFAULTS['VOICE_DURATION'] ?? '5m');
+const traffic = initTraffic('load', DEFAULTS, { scenarioLengthMs: { valid: lengthMs } });
 const cfg = traffic.cfg;
 const variants = { noToken: NO_TOKEN_VARIANTS, invalid: traffic.invalidVariants };
 

@@ -5,15 +5,12 @@
 
 import type { Options } from 'k6/options';
 import { gracefulStop, summaryInfo } from '../lib/profile.ts';
+import { PROFILE_DEFAULTS } from '../lib/profile-defaults.ts';
 import { buildSummary, type SummaryData } from '../lib/summary.ts';
 import { baseThresholds } from '../lib/thresholds.ts';
 import { initTraffic, NO_TOKEN_VARIANTS, type RunData } from '../lib/traffic.ts';
 
-const traffic = initTraffic('smoke', {
-  VOICE_HOLD_SECONDS: '3',
-  VOICE_ERROR_RATE_MAX: '0',
-  VOICE_FALSE_REJECT_MAX: '0',
-});
+const traffic = initTraffic('smoke', PROFILE_DEFAULTS['smoke'] ?? {});
 const cfg = traffic.cfg;
 const nInvalid = traffic.cases.length;
 const variants = { noToken: NO_TOKEN_VARIANTS, invalid: traffic.invalidVariants };

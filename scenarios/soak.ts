@@ -14,14 +14,15 @@ import exec from 'k6/execution';
 import type { Options } from 'k6/options';
 import { durationMs } from '../lib/config.ts';
 import { backgroundScenarios, gracefulStop, phaseAt, summaryInfo } from '../lib/profile.ts';
+import { PROFILE_DEFAULTS } from '../lib/profile-defaults.ts';
 import { buildSummary, type SummaryData } from '../lib/summary.ts';
 import { baseThresholds } from '../lib/thresholds.ts';
 import { initTraffic, NO_TOKEN_VARIANTS, type RunData } from '../lib/traffic.ts';
 
-const PROFILE_DEFAULTS = { VOICE_SESSIONS: '20', VOICE_DURATION: '4h', VOICE_HOLD_SECONDS: '60', VOICE_NO_TOKEN_RATE: '0.2', VOICE_INVALID_RATE: '0.5' };
-const lengthMs = durationMs(__ENV['VOICE_DURATION'] ?? PROFILE_DEFAULTS.VOICE_DURATION);
+const DEFAULTS = PROFILE_DEFAULTS['soak'] ?? {};
+const lengthMs = durationMs(__ENV['VOICE_DURATION'] ?? DEFAULTS['VOICE_DURATION'] ?? '5m');
 const windowMs = durationMs(__ENV['VOICE_DRIFT_WINDOW'] ?? '1h');
-const traffic = initTraffic('soak', PROFILE_DEFAULTS, {
+const traffic = initTraffic('soak', DEFAULTS, {
   scenarioLengthMs: { valid: lengthMs },
   extraTags: () => ({ phase: phaseAt(exec.instance.currentTestRunDuration, lengthMs, windowMs) }),
 });

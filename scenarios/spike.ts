@@ -5,15 +5,16 @@
 import type { Options } from 'k6/options';
 import { durationMs, loadConfig } from '../lib/config.ts';
 import { backgroundScenarios, gracefulStop, perMinute, summaryInfo, vusFor } from '../lib/profile.ts';
+import { PROFILE_DEFAULTS } from '../lib/profile-defaults.ts';
 import { buildSummary, type SummaryData } from '../lib/summary.ts';
 import { baseThresholds } from '../lib/thresholds.ts';
 import { initTraffic, NO_TOKEN_VARIANTS, type RunData } from '../lib/traffic.ts';
 
-const PROFILE_DEFAULTS = { VOICE_HOLD_SECONDS: '20' };
+const DEFAULTS = PROFILE_DEFAULTS['spike'] ?? {};
 // The stage plan needs the spike knobs before the traffic (and its deadlines) exists.
 const pre = (() => {
   try {
-    return loadConfig(__ENV, PROFILE_DEFAULTS);
+    return loadConfig(__ENV, DEFAULTS);
   } catch {
     return null; // initTraffic below reports the bad value in one line
   }
@@ -21,7 +22,7 @@ const pre = (() => {
 const ramp = pre ? durationMs(pre.spikeRamp) : 1000;
 const hold = pre ? durationMs(pre.spikeHold) : 1000;
 const totalMs = 3 * hold + 2 * ramp;
-const traffic = initTraffic('spike', PROFILE_DEFAULTS, { scenarioLengthMs: { valid: totalMs } });
+const traffic = initTraffic('spike', DEFAULTS, { scenarioLengthMs: { valid: totalMs } });
 const cfg = traffic.cfg;
 const variants = { noToken: NO_TOKEN_VARIANTS, invalid: traffic.invalidVariants };
 const sessionSeconds = cfg.holdSeconds + 1;
