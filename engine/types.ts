@@ -70,6 +70,31 @@ export interface VuRuntime {
   readonly signal: AbortSignal;
   /** A k6-style warning log line (level=warning) on stderr. */
   warn(message: string): void;
+  /**
+   * Optional (added by the engine core; always present in the engine): the script realm's
+   * constructors. Objects handed to script code should come from here so `instanceof`
+   * works inside the script (e.g. `new vu.realm.ArrayBuffer(n)`, `vu.realm.JSON.parse`).
+   */
+  readonly realm?: ScriptRealm;
+  /**
+   * Optional (always present in the engine): counts bytes on the wire for k6's
+   * `data_sent`/`data_received`, emitted per iteration with the iteration's tags like k6's
+   * dialer IOSamples. Modules call it as bytes are written/read.
+   */
+  countData?(sent: number, received: number): void;
+}
+
+/** Constructors of the vm context the script runs in (see VuRuntime.realm). */
+export interface ScriptRealm {
+  readonly Object: ObjectConstructor;
+  readonly Array: ArrayConstructor;
+  readonly ArrayBuffer: ArrayBufferConstructor;
+  readonly Uint8Array: Uint8ArrayConstructor;
+  readonly Error: ErrorConstructor;
+  readonly TypeError: TypeErrorConstructor;
+  readonly SyntaxError: SyntaxErrorConstructor;
+  readonly Promise: PromiseConstructor;
+  readonly JSON: JSON;
 }
 
 /** A k6 module implementation: one exports object per VU. */

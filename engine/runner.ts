@@ -1,0 +1,479 @@
+// The run: load → init → options → thresholds → outputs → setup → scenarios → teardown →
+// summary, with k6's exit codes. Used by the CLI and (through index.ts) by tests.
+import { writeFile } from 'node:fs/promises';
+import { resolve as resolvePath } from 'node:path';
+import { type EngineContext, type InstanceCounters, newGroup } from './context.ts';
+import { parseDuration } from './duration.ts';
+import { describeThrown, EngineError, ExitCode } from './errors.ts';
+import { runScenario, type VuPool } from './executors.ts';
+import { loadScript } from './loader.ts';
+import { createStderrLogger, formatLogLine, type Logger } from './log.ts';
+import { MetricRegistry, registerBuiltins } from './metrics.ts';
+import { moduleRegistry } from './modules/index.ts';
+import { deriveScenarios, type ScenarioConfig, scenarioMaxVUs, scenarioSpanMs, type Shortcuts } from './options.ts';
+import { createOutput } from './outputs/index.ts';
+import type { Output } from './outputs/types.ts';
+import { ExecutionTuple, parseSegment, parseSequence } from './segments.ts';
+import { buildSummaryData, buildSummaryExport, DEFAULT_TREND_STATS, textSummary } from './summary.ts';
+import { buildThresholds, evaluateThresholds, type ThresholdSet } from './thresholds.ts';
+import { VU } from './vu.ts';
+
+export const K6_VERSION = '2.2.0';
+export const STARTUP_LINE = `engine: in-process implementation of the k6 API (not k6), following k6 v${K6_VERSION}`;
+
+const DEFAULT_SYSTEM_TAGS = [
+  'proto',
+  'subproto',
+  'status',
+  'method',
+  'url',
+  'name',
+  'group',
+  'check',
+  'error',
+  'error_code',
+  'tls_version',
+  'scenario',
+  'service',
+  'expected_response',
+];
+
+export interface RunOptions {
+  script: string;
+  /** -e K=V (applied over the system environment unless includeSystemEnv is false). */
+  env?: Record<string, string>;
+  includeSystemEnv?: boolean;
+  vus?: number;
+  duration?: string;
+  iterations?: number;
+  /** --tag K=V */
+  tags?: Record<string, string>;
+  /** -o specs: `json=FILE`, `influxdb=URL`, `xk6-influxdb=URL`. */
+  out?: string[];
+  summaryExport?: string;
+  executionSegment?: string;
+  executionSegmentSequence?: string;
+  quiet?: boolean;
+  noSummary?: boolean;
+  /** --system-tags */
+  systemTags?: string[];
+  /** Where stdout/stderr go (default: the process streams). */
+  stdout?: (s: string) => void;
+  stderr?: (s: string) => void;
+  /** Extra margin of the watchdog beyond durations and grace periods (ms). Default 30 s. */
+  watchdogMarginMs?: number;
+  /** Environment used to resolve K6_* variables (default process.env). */
+  processEnv?: Record<string, string | undefined>;
+  /** Treated as stdout/stderr TTY in summary data. */
+  isTTY?: boolean;
+}
+
+export interface RunResult {
+  exitCode: number;
+  /** handleSummary's data (k6 legacy shape), when the run got that far. */
+  summaryData?: Record<string, unknown>;
+  /** The error that ended the run early, if any. */
+  error?: string;
+  /** Whether thresholds failed. */
+  thresholdsFailed?: boolean;
+  aborted?: boolean;
+}
+
+function consoleFor(logger: Logger, vuFields: () => Record<string, string>) {
+  const fmt = (args: unknown[]) =>
+    args
+      .map((a) => {
+        if (typeof a === 'string') return a;
+        if (a instanceof Error || (a && typeof a === 'object' && 'message' in a && 'stack' in a)) return String((a as Error).message);
+        if (typeof a === 'object' && a !== null) {
+          try {
+            return JSON.stringify(a);
+          } catch {
+            return String(a);
+          }
+        }
+        return String(a);
+      })
+      .join(' ');
+  const at =
+    (level: 'info' | 'warning' | 'error' | 'debug') =>
+    (...args: unknown[]) =>
+      logger.log(level, fmt(args), { ...vuFields(), source: 'console' });
+  return { log: at('info'), info: at('info'), warn: at('warning'), error: at('error'), debug: () => undefined };
+}
+
+function numberOpt(v: unknown, dflt: number): number {
+  return typeof v === 'number' && Number.isFinite(v) ? v : dflt;
+}
+
+export async function runK6(opts: RunOptions): Promise<RunResult> {
+  const stdout = opts.stdout ?? ((s: string) => void process.stdout.write(s));
+  const stderr = opts.stderr ?? ((s: string) => void process.stderr.write(s));
+  const logger = createStderrLogger(stderr);
+  stderr(`${STARTUP_LINE}\n`);
+  const penv = opts.processEnv ?? process.env;
+  const outputs: Output[] = [];
+  const cleanups: (() => void)[] = [];
+  try {
+    return await run(opts, logger, stdout, stderr, penv, outputs, cleanups);
+  } catch (e) {
+    const code = e instanceof EngineError ? e.exitCode : ExitCode.generic;
+    const msg = e instanceof EngineError ? e.message : describeThrown(e);
+    const hint: Record<string, string> = code === ExitCode.scriptException ? { hint: 'script exception' } : {};
+    logger.log('error', msg, hint);
+    return { exitCode: code === ExitCode.generic && !(e instanceof EngineError) ? 255 : code, error: msg };
+  } finally {
+    for (const c of cleanups) c();
+    await Promise.allSettled(outputs.map((o) => o.stop()));
+  }
+}
+
+async function run(
+  opts: RunOptions,
+  logger: Logger,
+  stdout: (s: string) => void,
+  stderr: (s: string) => void,
+  penv: Record<string, string | undefined>,
+  outputs: Output[],
+  cleanups: (() => void)[],
+): Promise<RunResult> {
+  const modules = await moduleRegistry();
+  const script = await loadScript(opts.script);
+  for (const imp of script.imports) {
+    if (!modules.has(imp.module)) {
+      throw new EngineError(
+        `unknown module "${imp.module}" imported by ${imp.file}: this engine does not implement it`,
+        ExitCode.scriptException,
+      );
+    }
+  }
+  const registry = new MetricRegistry();
+  const builtins = registerBuiltins(registry);
+  const baseEnv: Record<string, string> = {};
+  if (opts.includeSystemEnv !== false) for (const [k, v] of Object.entries(penv)) if (v !== undefined) baseEnv[k] = v;
+  Object.assign(baseEnv, opts.env ?? {});
+
+  const counters: InstanceCounters = { iterationsCompleted: 0, iterationsInterrupted: 0, vusActive: 0, vusInitialized: 0 };
+  const testAbort = new AbortController();
+  let abortReason: { code: number; msg: string } | undefined;
+  let markedFailed = false;
+  const options: Record<string, unknown> = {};
+  const systemTags = new Set<string>(opts.systemTags ?? DEFAULT_SYSTEM_TAGS);
+  const runTags: Record<string, string> = {};
+  const ctx: EngineContext = {
+    script,
+    registry,
+    builtins,
+    logger,
+    modules,
+    options,
+    systemTags,
+    runTags,
+    baseEnv,
+    userAgent: `Grafana k6/${K6_VERSION}`,
+    throwOnAddErrors: false,
+    sharedArrays: new Map(),
+    rootGroup: newGroup('', ''),
+    counters,
+    testStartMs: 0,
+    setupDataJSON: undefined,
+    abortTest(reason: string) {
+      if (!abortReason) {
+        abortReason = { code: ExitCode.scriptAborted, msg: reason };
+        logger.log('error', reason);
+      }
+      testAbort.abort();
+    },
+    failTest(reason: string) {
+      markedFailed = true;
+      logger.log('error', reason);
+    },
+    get aborted() {
+      return testAbort.signal.aborted;
+    },
+  };
+
+  // ---- VU ids (execution segments) -----------------------------------------------------
+  let tuple: ExecutionTuple;
+  try {
+    const seg = opts.executionSegment ? parseSegment(opts.executionSegment) : undefined;
+    const seq = opts.executionSegmentSequence ? parseSequence(opts.executionSegmentSequence) : undefined;
+    tuple = ExecutionTuple.create(seg, seq);
+  } catch (e) {
+    throw new EngineError((e as Error).message, ExitCode.invalidConfig);
+  }
+  const vuIds = tuple.index0();
+  const allVus: VU[] = [];
+  const newVu = async (): Promise<VU> => {
+    const [local, global] = vuIds.next();
+    const vu = new VU(ctx, local, global);
+    await vu.init(consoleFor(logger, () => vu.logFields()));
+    allVus.push(vu);
+    counters.vusInitialized++;
+    return vu;
+  };
+
+  // ---- first VU: the script's options --------------------------------------------------
+  const first = await newVu();
+  const exportedOptions = first.exports.options;
+  let scriptOptions: Record<string, unknown> = {};
+  if (exportedOptions !== undefined) {
+    try {
+      scriptOptions = JSON.parse(JSON.stringify(exportedOptions)) as Record<string, unknown>;
+    } catch (e) {
+      throw new EngineError(`options could not be serialized: ${(e as Error).message}`, ExitCode.invalidConfig);
+    }
+  }
+  Object.assign(options, scriptOptions);
+  if (opts.vus !== undefined) options.vus = opts.vus;
+  if (opts.duration !== undefined) options.duration = opts.duration;
+  if (opts.iterations !== undefined) options.iterations = opts.iterations;
+  Object.assign(runTags, (scriptOptions.tags as Record<string, string> | undefined) ?? {}, opts.tags ?? {});
+  if (!opts.systemTags) {
+    const st = (penv.K6_SYSTEM_TAGS?.split(',').map((s) => s.trim()).filter(Boolean) ?? scriptOptions.systemTags) as string[] | undefined;
+    if (Array.isArray(st)) {
+      systemTags.clear();
+      for (const t of st) systemTags.add(String(t));
+    }
+  }
+  (ctx as { userAgent: string }).userAgent = typeof scriptOptions.userAgent === 'string' ? scriptOptions.userAgent : ctx.userAgent;
+  (ctx as { throwOnAddErrors: boolean }).throwOnAddErrors = scriptOptions.throw === true;
+  const trendStats = Array.isArray(scriptOptions.summaryTrendStats) ? (scriptOptions.summaryTrendStats as string[]) : DEFAULT_TREND_STATS;
+  for (const s of trendStats) {
+    if (!/^(avg|min|med|max|count|p\(\d+(\.\d+)?\))$/.test(s)) {
+      throw new EngineError(`stat '${s}' is not supported in summaryTrendStats`, ExitCode.invalidConfig);
+    }
+  }
+  const shortcuts: Shortcuts = {
+    ...(opts.vus !== undefined ? { vus: opts.vus } : {}),
+    ...(opts.duration !== undefined ? { duration: opts.duration } : {}),
+    ...(opts.iterations !== undefined ? { iterations: opts.iterations } : {}),
+  };
+  let scenarios: ScenarioConfig[];
+  try {
+    scenarios = deriveScenarios(scriptOptions, shortcuts);
+  } catch (e) {
+    if (e instanceof EngineError) throw e;
+    throw new EngineError((e as Error).message, ExitCode.invalidConfig);
+  }
+  for (const sc of scenarios) {
+    if (typeof first.exports[sc.exec] !== 'function') {
+      throw new EngineError(
+        sc.exec === 'default'
+          ? 'function \'default\' not found in exports'
+          : `executor ${sc.name}: function '${sc.exec}' not found in exports`,
+        ExitCode.invalidConfig,
+      );
+    }
+  }
+  const thresholds: ThresholdSet[] = buildThresholds(scriptOptions.thresholds, registry, (m) => logger.log('warning', m));
+  const setupTimeoutMs = scriptOptions.setupTimeout !== undefined ? parseDuration(scriptOptions.setupTimeout) : 60_000;
+  const teardownTimeoutMs = scriptOptions.teardownTimeout !== undefined ? parseDuration(scriptOptions.teardownTimeout) : 60_000;
+  const handleSummaryTimeoutMs =
+    scriptOptions.handleSummaryTimeout !== undefined ? parseDuration(scriptOptions.handleSummaryTimeout) : 120_000;
+
+  // ---- outputs -------------------------------------------------------------------------
+  for (const spec of opts.out ?? []) {
+    const o = createOutput(spec, { env: penv, logger, runTags });
+    outputs.push(o);
+  }
+  for (const o of outputs) {
+    o.setThresholds?.(thresholds);
+    await o.start();
+  }
+  if (outputs.length > 0) registry.onSamples((s) => outputs.forEach((o) => o.addSamples(s)));
+
+  // ---- plan and initialize the VUs -------------------------------------------------------
+  const spans = scenarios.map((s) => ({ start: s.startTimeMs, end: s.startTimeMs + scenarioSpanMs(s), vus: plannedVus(s, tuple) }));
+  let peak = 0;
+  for (const a of spans) {
+    const concurrent = spans.filter((b) => b.start <= a.start && b.end > a.start).reduce((x, b) => x + b.vus, 0);
+    peak = Math.max(peak, concurrent);
+  }
+  const free: VU[] = [first];
+  while (allVus.length < peak) free.push(await newVu());
+  const pool: VuPool = {
+    take: () => free.pop(),
+    give: (vu) => {
+      free.push(vu);
+    },
+    grow: () => newVu(),
+  };
+  const pushVus = () => {
+    const t = Date.now();
+    registry.push([
+      { metric: builtins.vus, time: t, value: counters.vusActive, tags: { ...runTags } },
+      { metric: builtins.vusMax, time: t, value: counters.vusInitialized, tags: { ...runTags } },
+    ]);
+  };
+
+  // ---- watchdog --------------------------------------------------------------------------
+  const longest = Math.max(0, ...spans.map((s) => s.end));
+  const watchdogMs = longest + setupTimeoutMs + teardownTimeoutMs + (opts.watchdogMarginMs ?? 30_000);
+  let watchdogFired = false;
+  const watchdog = setTimeout(() => {
+    watchdogFired = true;
+    logger.log('error', `engine watchdog: the run exceeded its planned ${Math.round(watchdogMs / 1000)}s (durations + grace periods + margin); stopping it`);
+    testAbort.abort();
+  }, watchdogMs);
+  watchdog.unref();
+  cleanups.push(() => clearTimeout(watchdog));
+
+  // ---- setup -----------------------------------------------------------------------------
+  const runStart = Date.now();
+  ctx.testStartMs = runStart;
+  let helper: VU | undefined;
+  const helperVu = async (): Promise<VU> => {
+    if (!helper) {
+      helper = new VU(ctx, 0, 0);
+      await helper.init(consoleFor(logger, () => ({})));
+    }
+    return helper;
+  };
+  const withTimeout = (ms: number) => {
+    const c = new AbortController();
+    const t = setTimeout(() => c.abort(), ms);
+    testAbort.signal.addEventListener('abort', () => c.abort(), { once: true });
+    return { signal: c.signal, done: () => clearTimeout(t) };
+  };
+  let setupData: unknown;
+  if (typeof first.exports.setup === 'function') {
+    const h = await helperVu();
+    h.activate({ name: 'setup', executor: '', exec: 'setup', env: {}, tags: {}, startTimeMs: Date.now(), nextIterationCounters: () => [0, 0], progress: () => 0, localIterations: 0 });
+    h.scenario = undefined;
+    const to = withTimeout(setupTimeoutMs);
+    const r = await h.runOnce('setup', to.signal, { args: [], countIteration: false, isDefault: false });
+    to.done();
+    if (!r.full && !testAbort.signal.aborted) {
+      throw new EngineError(`setup() execution timed out after ${setupTimeoutMs / 1000} seconds`, ExitCode.setupTimeout);
+    }
+    if (r.error !== undefined && !abortReason) throw new EngineError(`setup() failed: ${describeThrown(r.error)}`, ExitCode.scriptException);
+    if (r.value !== undefined) {
+      ctx.setupDataJSON = JSON.stringify(r.value);
+      setupData = JSON.parse(ctx.setupDataJSON);
+    }
+  }
+
+  // ---- scenarios, vus sampling, threshold evaluation ------------------------------------
+  pushVus();
+  const vusTimer = setInterval(pushVus, 1000);
+  let thresholdAbort = false;
+  const thTimer = setInterval(() => {
+    const r = evaluateThresholds(thresholds, Date.now() - runStart);
+    if (r.abort && !thresholdAbort) {
+      thresholdAbort = true;
+      logger.log('error', 'thresholds on metrics have been crossed; at least one has abortOnFail enabled, stopping test prematurely');
+      testAbort.abort();
+    }
+  }, 2000);
+  cleanups.push(() => {
+    clearInterval(vusTimer);
+    clearInterval(thTimer);
+  });
+  if (!testAbort.signal.aborted) {
+    await Promise.all(
+      scenarios.map(async (sc) => {
+        if (sc.startTimeMs > 0) {
+          await new Promise<void>((r) => {
+            const t = setTimeout(r, sc.startTimeMs);
+            testAbort.signal.addEventListener('abort', () => (clearTimeout(t), r()), { once: true });
+          });
+        }
+        if (testAbort.signal.aborted) return;
+        await runScenario(sc, { ctx, pool, tuple, testSignal: testAbort.signal });
+      }),
+    );
+  }
+  clearInterval(vusTimer);
+  clearInterval(thTimer);
+  pushVus();
+  const runDurationMs = Date.now() - runStart;
+
+  // ---- teardown --------------------------------------------------------------------------
+  if (typeof first.exports.teardown === 'function' && !abortReason) {
+    const h = await helperVu();
+    const to = withTimeout(teardownTimeoutMs);
+    const r = await h.runOnce('teardown', to.signal, {
+      args: [ctx.setupDataJSON === undefined ? undefined : h.realm.JSON.parse(ctx.setupDataJSON)],
+      countIteration: false,
+      isDefault: false,
+    });
+    to.done();
+    if (!r.full && !testAbort.signal.aborted) {
+      throw new EngineError(`teardown() execution timed out after ${teardownTimeoutMs / 1000} seconds`, ExitCode.teardownTimeout);
+    }
+  }
+
+  // ---- thresholds and summary ----------------------------------------------------------------
+  const final = evaluateThresholds(thresholds, runDurationMs);
+  const thresholdsFailed = final.anyFailed || thresholdAbort;
+  const isTTY = opts.isTTY ?? false;
+  const summaryData = buildSummaryData({
+    registry,
+    thresholds,
+    rootGroup: ctx.rootGroup,
+    trendStats,
+    summaryTimeUnit: typeof scriptOptions.summaryTimeUnit === 'string' ? scriptOptions.summaryTimeUnit : '',
+    noColor: true,
+    isStdOutTTY: isTTY,
+    isStdErrTTY: isTTY,
+    testRunDurationMs: runDurationMs,
+    setupData,
+  });
+  if (opts.summaryExport) {
+    await writeFile(resolvePath(opts.summaryExport), `${JSON.stringify(buildSummaryExport(summaryData), null, 4)}\n`);
+  }
+  if (!opts.noSummary) {
+    let printed = false;
+    if (typeof first.exports.handleSummary === 'function') {
+      const h = await helperVu();
+      const to = withTimeout(handleSummaryTimeoutMs);
+      const arg = h.realm.JSON.parse(JSON.stringify(summaryData));
+      const r = await h.runOnce('handleSummary', new AbortController().signal, { args: [arg], countIteration: false, isDefault: false });
+      to.done();
+      if (r.error === undefined && r.value !== undefined && r.value !== null) {
+        if (typeof r.value !== 'object') {
+          logger.log('error', 'handleSummary() must return a map with string keys and string or ArrayBuffer values');
+        } else {
+          printed = true;
+          const errs: string[] = [];
+          for (const [key, val] of Object.entries(r.value as Record<string, unknown>)) {
+            const body =
+              typeof val === 'string'
+                ? val
+                : val instanceof h.realm.ArrayBuffer || val instanceof ArrayBuffer
+                  ? Buffer.from(new Uint8Array(val as ArrayBuffer))
+                  : String(val);
+            if (key === 'stdout') stdout(body.toString());
+            else if (key === 'stderr') stderr(body.toString());
+            else {
+              try {
+                await writeFile(resolvePath(key), body);
+              } catch (e) {
+                errs.push(`could not open '${key}': ${(e as Error).message}`);
+              }
+            }
+          }
+          if (errs.length) logger.log('error', `Could not save some summary information:\n\t* ${errs.join('\n\t* ')}`);
+        }
+      }
+    }
+    if (!printed) stdout(textSummary(summaryData));
+  }
+
+  let exitCode: number = ExitCode.ok;
+  if (markedFailed) exitCode = ExitCode.markedAsFailed;
+  if (thresholdsFailed) {
+    logger.log('error', 'thresholds on metrics have been crossed');
+    exitCode = ExitCode.thresholdsHaveFailed;
+  }
+  if (abortReason) exitCode = abortReason.code;
+  if (watchdogFired) exitCode = ExitCode.genericTimeout;
+  void formatLogLine;
+  return { exitCode, summaryData, thresholdsFailed, aborted: testAbort.signal.aborted };
+}
+
+function plannedVus(sc: ScenarioConfig, tuple: ExecutionTuple): number {
+  if (sc.executor === 'constant-arrival-rate' || sc.executor === 'ramping-arrival-rate') return tuple.scale(sc.preAllocatedVUs);
+  return tuple.scale(scenarioMaxVUs(sc));
+}
