@@ -102,10 +102,11 @@ export async function main(argv: string[]): Promise<number> {
     logFormat: oneOf<LogFormat>('log', values.log, ['json', 'plain', 'none'], 'json'),
     faults: parseFaults(values.fault ?? []),
   });
-  process.stdout.write(`voicelive target listening on ${target.url} (${target.describe})\n`);
+  // The ready file first: whoever sees the ready line can read it.
   if (values['ready-file']) {
     await writeFileAtomic(resolve(values['ready-file']), `${JSON.stringify({ url: target.url, wsUrl: target.wsUrl, port: target.port, pid: process.pid })}\n`);
   }
+  process.stdout.write(`voicelive target listening on ${target.url} (${target.describe})\n`);
   await new Promise<void>((done) => {
     const stop = (): void => {
       process.off('SIGTERM', stop);

@@ -41,6 +41,8 @@ interface Decision {
 }
 
 const noop = (): void => {};
+/** How long a rejected (closed) socket may wait for the client's close reply. */
+const REJECT_LINGER_MS = 1000;
 
 async function resolveKeys(o: TargetOptions, dir: string, algorithms: string[]): Promise<VerificationKeys> {
   const j = o.jwks ?? join(dir, 'jwks.json');
@@ -110,7 +112,7 @@ export async function startTarget(opts: TargetOptions = {}): Promise<RunningTarg
 
   // ---- the connection handler: only sessions that passed auth ever get here ----
   wss.on('connection', (ws: WebSocket, _req: IncomingMessage, d: Decision, sessionId: string) => {
-    ws.on('error', noop);
+    ws.on('error', (err: Error & { code?: string }) => bump(counts.protocolErrors, err.code ?? 'unknown'));
     const info: SessionInfo = { sessionId, userId: d.user.id, auth: d.auth };
     counts.accepted++;
     counts.acceptedBy[d.auth]++;
@@ -175,7 +177,14 @@ export async function startTarget(opts: TargetOptions = {}): Promise<RunningTarg
       bump(counts.rejectedByReason, r.reason);
       ws.on('error', noop);
       rejecting.add(ws);
-      ws.on('close', () => rejecting.delete(ws));
+      // A client that never answers the close frame is cut off after REJECT_LINGER_MS
+      // (ws would wait 30 s), so floods of bad clients cannot pile up sockets.
+      const linger = setTimeout(() => ws.terminate(), REJECT_LINGER_MS);
+      linger.unref();
+      ws.on('close', () => {
+        clearTimeout(linger);
+        rejecting.delete(ws);
+      });
       ws.close(r.closeCode ?? 1008, r.reason);
     });
   }

@@ -23,7 +23,9 @@ export interface TargetStats {
   aborted: number;
   /** HTTP parser errors answered or dropped (414, 431, 408, 400), by status or 'dropped'. */
   clientErrors: Record<string, number>;
-  /** Accepted sessions closed, by close code. */
+  /** WebSocket protocol errors on accepted sessions, by ws error code (e.g. WS_ERR_INVALID_UTF8 -> 1007). */
+  protocolErrors: Record<string, number>;
+  /** Accepted sessions closed, by the close code the target saw (1006 when the socket just ended). */
   closedByCode: Record<string, number>;
   faults: { misattributed: number; pocFallback: number; dropped: number; expiredClosed: number; capacityRefused: number; delayed: number };
   messages: { received: number; sent: number; audioBytes: number; transcripts: number; errors: number };
@@ -42,6 +44,7 @@ export function emptyStats(): Omit<TargetStats, 'uptimeSec' | 'open' | 'pending'
     refused: {},
     aborted: 0,
     clientErrors: {},
+    protocolErrors: {},
     closedByCode: {},
     faults: { misattributed: 0, pocFallback: 0, dropped: 0, expiredClosed: 0, capacityRefused: 0, delayed: 0 },
     messages: { received: 0, sent: 0, audioBytes: 0, transcripts: 0, errors: 0 },

@@ -77,14 +77,17 @@ export function waitClose(ws: WebSocket, timeoutMs = 5000): Promise<{ code: numb
   });
 }
 
-/** Sends raw bytes, collects everything until the server closes (or the timeout). */
-export function rawExchange(port: number, data: string | Buffer, timeoutMs = 3000): Promise<{ text: string; status: number | null; closedByServer: boolean }> {
+/** Sends raw bytes, collects everything until the server closes, `stopWhen` says so, or the timeout. */
+export function rawExchange(port: number, data: string | Buffer, timeoutMs = 3000, stopWhen?: (received: Buffer) => boolean): Promise<{ text: string; status: number | null; closedByServer: boolean }> {
   return new Promise((resolve) => {
     const s = netConnect(port, '127.0.0.1');
     const chunks: Buffer[] = [];
     let closedByServer = false;
     const timer = setTimeout(() => s.destroy(), timeoutMs);
-    s.on('data', (c) => chunks.push(c));
+    s.on('data', (c) => {
+      chunks.push(c);
+      if (stopWhen?.(Buffer.concat(chunks))) s.destroy();
+    });
     s.on('end', () => {
       closedByServer = true;
     });
