@@ -5,6 +5,7 @@ import type { EngineContext } from './context.ts';
 import type { ScenarioConfig, Stage } from './options.ts';
 import type { ExecutionTuple, SegmentedIndex } from './segments.ts';
 import type { ScenarioState, VU } from './vu.ts';
+import { nowMs } from './metrics.ts';
 
 export interface VuPool {
   /** A free initialized VU, or undefined. */
@@ -89,7 +90,7 @@ export async function runScenario(cfg: ScenarioConfig, deps: ScenarioDeps): Prom
   };
   const droppedTags = () => ({ ...ctx.runTags, ...cfg.tags, ...(ctx.systemTags.has('scenario') ? { scenario: cfg.name } : {}) });
   const dropped = (n: number) => {
-    if (n > 0) ctx.registry.push({ metric: ctx.builtins.droppedIterations, time: Date.now(), value: n, tags: droppedTags() });
+    if (n > 0) ctx.registry.push({ metric: ctx.builtins.droppedIterations, time: nowMs(), value: n, tags: droppedTags() });
   };
 
   const held: VU[] = [];

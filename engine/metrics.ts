@@ -345,3 +345,8 @@ export function registerBuiltins(r: MetricRegistry) {
   };
 }
 export type Builtins = ReturnType<typeof registerBuiltins>;
+
+/** Sample timestamps with sub-millisecond precision (k6 times are ns; whole ms would collide in InfluxDB). */
+export function nowMs(): number {
+  return performance.timeOrigin + performance.now();
+}

@@ -3,6 +3,7 @@ import type { GroupNode } from '../context.ts';
 import { newGroup } from '../context.ts';
 import type { ModuleFactory } from '../types.ts';
 import { engineVu, userTags } from './engine-vu.ts';
+import { nowMs } from '../metrics.ts';
 
 function groupAt(root: GroupNode, path: string): GroupNode {
   if (path === '') return root;
@@ -63,11 +64,11 @@ export const createK6Module: ModuleFactory = (rt) => {
       const old = vu.groupPath;
       vu.groupPath = `${old}::${n}`;
       groupAt(ctx.rootGroup, vu.groupPath);
-      const start = Date.now();
+      const start = nowMs();
       try {
         return (fn as () => unknown)();
       } finally {
-        const end = Date.now();
+        const end = nowMs();
         ctx.registry.push({ metric: ctx.builtins.groupDuration, time: end, value: end - start, tags: vu.tags(), metadata: vu.metadata() });
         vu.groupPath = old;
       }
@@ -78,7 +79,7 @@ export const createK6Module: ModuleFactory = (rt) => {
       const base = { ...vu.tags(), ...userTags(vu, tags, '') };
       const metadata = vu.metadata();
       const group = groupAt(ctx.rootGroup, vu.groupPath);
-      const t = Date.now();
+      const t = nowMs();
       let succ = true;
       for (const name of Object.keys(checks as object)) {
         if (name.includes('::')) throw new vu.realm.Error("group and check names may not contain '::'");

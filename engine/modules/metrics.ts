@@ -2,6 +2,7 @@
 import type { MetricType } from '../types.ts';
 import type { ModuleFactory } from '../types.ts';
 import { engineVu, userTags } from './engine-vu.ts';
+import { nowMs } from '../metrics.ts';
 
 function limitValue(v: string): string {
   const chars = [...v];
@@ -49,7 +50,7 @@ export const createMetricsModule: ModuleFactory = (rt) => {
         } catch (e) {
           throw new vu.realm.Error(`cannot add tags for the '${metric.name}' custom metric: ${(e as Error).message}`);
         }
-        ctx.registry.push({ metric, time: Date.now(), value: v, tags: { ...vu.tags(), ...extra }, metadata: vu.metadata() });
+        ctx.registry.push({ metric, time: nowMs(), value: v, tags: { ...vu.tags(), ...extra }, metadata: vu.metadata() });
         return true;
       };
       return obj;
