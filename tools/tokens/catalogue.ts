@@ -2,10 +2,10 @@
 // one way, with the rejection a correct server gives. Variant names are the contract's (§2)
 // plus a few extras. Deterministic apart from the signatures and the attacker keys.
 import { createHash } from 'node:crypto';
-import { base64url, decodeProtectedHeader, exportJWK, generateKeyPair, importPKCS8, SignJWT, calculateJwkThumbprint, type CryptoKey, type JWTPayload } from 'jose';
+import { base64url, decodeJwt, decodeProtectedHeader, exportJWK, generateKeyPair, importPKCS8, SignJWT, calculateJwkThumbprint, type CryptoKey, type JWTPayload } from 'jose';
 import type { ExpectedRejection, InvalidTokenCase } from '../../lib/token-pool-format.ts';
 import { accessTokenClaims, NBF_BACKDATE_SECONDS, type TokenContext, type ValidityWindow } from './claims.ts';
-import type { SigningKey } from './keys.ts';
+import type { SigningAlg, SigningKey } from './keys.ts';
 import { derivedUuid, type TestUser } from './users.ts';
 
 /** The variants contract §2 requires, in its order. */
@@ -23,7 +23,11 @@ const INVALID: ExpectedRejection = { closeCode: 1008, reason: 'Invalid token', h
 const INVALID_OR_TOO_LARGE: ExpectedRejection = { closeCode: 1008, reason: 'Invalid token', httpStatuses: [401, 403, 414, 431] };
 
 export interface CatalogueInput {
-  key: SigningKey;
+  /** The trusted signing key. Without it (imported real tokens) only the variants that need
+   * no trusted key are built, from `validToken`. */
+  key?: SigningKey;
+  /** A real valid token (used when there is no key). */
+  validToken?: string;
   ctx: TokenContext;
   /** The identity the bad tokens claim (a real pool user, so a bypass would look plausible). */
   victim: TestUser;
@@ -44,24 +48,44 @@ function unsigned(header: Record<string, unknown>, payload: JWTPayload): string 
 
 export async function buildCatalogue(input: CatalogueInput): Promise<InvalidTokenCase[]> {
   const { key, ctx, victim, window, now, seed } = input;
-  const alg = key.alg;
-  const ourKey = await importPKCS8(key.privateKeyPem, alg);
-  const header = { alg, kid: key.kid, typ: 'JWT' };
-  const claims = accessTokenClaims(victim, ctx, window);
-  const sign = (payload: JWTPayload, h: Record<string, unknown> = header, k: CryptoKey | Uint8Array = ourKey) =>
-    new SignJWT(payload).setProtectedHeader(h as { alg: string }).sign(k);
+  let alg: SigningAlg;
+  let kid: string;
+  let claims: JWTPayload;
+  let valid: string;
+  let ourKey: CryptoKey | undefined;
+  if (key) {
+    alg = key.alg;
+    kid = key.kid;
+    ourKey = await importPKCS8(key.privateKeyPem, alg);
+    claims = accessTokenClaims(victim, ctx, window);
+    valid = await new SignJWT(claims).setProtectedHeader({ alg, kid, typ: 'JWT' }).sign(ourKey);
+  } else {
+    if (!input.validToken) throw new Error('buildCatalogue needs a key or a valid token');
+    valid = input.validToken;
+    const h = decodeProtectedHeader(valid);
+    alg = h.alg === 'ES256' ? 'ES256' : 'RS256';
+    kid = typeof h.kid === 'string' ? h.kid : '';
+    claims = decodeJwt(valid);
+  }
+  const header = { alg, kid, typ: 'JWT' };
+  const sign = (payload: JWTPayload, h: Record<string, unknown> = header, k: CryptoKey | Uint8Array | undefined = ourKey) => {
+    if (!k) throw new Error('no key');
+    return new SignJWT(payload).setProtectedHeader(h as { alg: string }).sign(k);
+  };
+  /** Variants that need the trusted key are skipped when there is none. */
+  const trusted = ourKey !== undefined;
 
   // A key pair the server has never seen, like an attacker's.
   const attacker = await generateKeyPair(alg, { extractable: true });
   const attackerJwk = await exportJWK(attacker.publicKey);
   const attackerKid = await calculateJwkThumbprint(attackerJwk, 'sha256');
 
-  const valid = await sign(claims);
   const [h64, p64, s64] = valid.split('.') as [string, string, string];
 
   const cases: InvalidTokenCase[] = [];
   const add = (variant: string, token: string, description: string, expected = INVALID) => cases.push({ variant, token, description, expected });
 
+  if (trusted) {
   // expired: exp two hours ago; everything else as issued.
   {
     const iat = now - 2 * 3600 - 75 * 60;
@@ -80,6 +104,7 @@ export async function buildCatalogue(input: CatalogueInput): Promise<InvalidToke
   const otherIssuer = ctx.tenantId && ctx.issuer.includes(ctx.tenantId) ? ctx.issuer.split(ctx.tenantId).join(otherTenant) : `${ctx.issuer}-other`;
   add('wrong_issuer', await sign({ ...claims, iss: otherIssuer }),
     'signed by the trusted key, but iss names another tenant');
+  }
   {
     // Flip bits in the middle of the signature; same length, still valid base64url.
     const sig = base64url.decode(s64);
@@ -93,13 +118,17 @@ export async function buildCatalogue(input: CatalogueInput): Promise<InvalidToke
     'correct claims, signed by a key that is not in the JWKS (its kid is unknown)');
   add('alg_none', unsigned({ alg: 'none', typ: 'JWT' }, claims),
     'correct claims, header alg "none" and an empty signature');
-  add('hs256_key_confusion', await sign(claims, { alg: 'HS256', kid: key.kid, typ: 'JWT' }, enc.encode(key.publicKeyPem)),
+  if (trusted) {
+  add('hs256_key_confusion', await sign(claims, { alg: 'HS256', kid, typ: 'JWT' }, enc.encode(key!.publicKeyPem)),
     'correct claims, HS256 with the trusted public key (PEM) used as the HMAC secret');
+  }
   add('tampered_claims', `${h64}.${b64json({ ...claims, oid: input.otherOid })}.${s64}`,
     'a validly signed token whose oid was changed to another user after signing');
+  if (trusted) {
   {
     const { oid: _oid, ...noOid } = claims;
     add('missing_oid', await sign(noOid), 'signed by the trusted key with correct claims, but without the oid claim');
+  }
   }
   add('malformed', `${base64url.encode(enc.encode('{"alg":"' + alg + '","kid":'))}.${p64}.${s64}`,
     'three segments, but the header segment is not valid JSON');
@@ -115,11 +144,13 @@ export async function buildCatalogue(input: CatalogueInput): Promise<InvalidToke
       `a structurally valid JWT over ${OVERSIZED_MIN_BYTES / 1024} KiB (filler claim), signed by an unknown key: refused for its size or its key`,
       INVALID_OR_TOO_LARGE);
   }
+  if (trusted) {
   add('id_token_audience', await sign({ ...claims, aud: derivedUuid(seed, 'spa-client-id') }),
     'signed by the trusted key, but aud is the SPA\'s own client id (an ID token sent instead of an access token)');
+  }
   add('jku_header_injection', await sign(claims, { alg, kid: attackerKid, typ: 'JWT', jku: 'http://127.0.0.1:9/.well-known/jwks.json' }, attacker.privateKey),
     'signed by an untrusted key whose JWKS the header points to with jku (loopback discard port); a server must not fetch it');
-  add('embedded_jwk_header', await sign(claims, { alg, kid: key.kid, typ: 'JWT', jwk: attackerJwk }, attacker.privateKey),
+  add('embedded_jwk_header', await sign(claims, { alg, kid, typ: 'JWT', jwk: attackerJwk }, attacker.privateKey),
     'signed by an untrusted key embedded in the header (jwk) under the trusted kid');
   add('empty_kid', await sign(claims, { alg, kid: '', typ: 'JWT' }, attacker.privateKey),
     'signed by an untrusted key with an empty kid; a server that falls back to "any key" must still refuse it');

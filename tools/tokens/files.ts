@@ -1,8 +1,8 @@
 // Reading and writing a token set folder: jwks.json, signing-key.pem (0600), public-key.pem,
 // pool.json, invalid.json. Writes are atomic (temp file + rename); reads check the format
 // and report problems as one-line UserErrors that name the file, never its content.
-import { mkdir, readFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { mkdir, readFile, stat } from 'node:fs/promises';
+import { dirname, join, resolve } from 'node:path';
 import {
   INVALID_FORMAT, INVALID_VERSION, POOL_FORMAT, POOL_VERSION,
   type InvalidCatalogueFile, type TokenPoolFile,
@@ -23,11 +23,29 @@ function errCode(err: unknown): string {
   return (err as NodeJS.ErrnoException)?.code ?? (err instanceof Error ? err.message : String(err));
 }
 
+/**
+ * Creates `dir` one level at a time (recursive mkdir can spin forever on some special
+ * file systems, e.g. under /proc), reporting the first failure as a UserError.
+ */
 export async function ensureWritableDir(dir: string): Promise<void> {
-  try {
-    await mkdir(dir, { recursive: true });
-  } catch (err) {
-    throw new UserError(`cannot create the output folder ${dir} (${errCode(err)}); choose a writable folder with --out`);
+  const chain: string[] = [];
+  for (let d = resolve(dir); ; d = dirname(d)) {
+    chain.unshift(d);
+    if (dirname(d) === d) break;
+  }
+  for (const d of chain) {
+    try {
+      await mkdir(d);
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      if (code === 'EEXIST') {
+        const st = await stat(d).catch(() => undefined);
+        if (st?.isDirectory()) continue;
+        throw new UserError(`cannot use ${dir} as the output folder: ${d} is not a folder; choose another --out`);
+      }
+      if (code === 'EISDIR') continue; // mkdir of "/" on some systems
+      throw new UserError(`cannot create the output folder ${dir} (${errCode(err)} at ${d}); choose a writable folder with --out`);
+    }
   }
 }
 
