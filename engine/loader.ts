@@ -170,6 +170,7 @@ const k6Resolution: esbuild.Plugin = {
     build.onResolve({ filter: /.*/ }, (args) => {
       if (args.kind === 'entry-point') return undefined;
       const p = args.path;
+      if (args.kind === 'dynamic-import') return { errors: [{ text: `dynamic import() of "${p}" is not supported by k6` }] };
       if (p === 'k6' || p.startsWith('k6/')) return { path: p, external: true };
       if (p.startsWith('./') || p.startsWith('../') || p.startsWith('/') || p.startsWith('file://')) return undefined;
       if (/^https?:\/\//.test(p)) {

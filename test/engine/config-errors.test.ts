@@ -1,0 +1,29 @@
+// Bad configuration exits 104 (InvalidConfig) with k6's messages (lib/executors.go,
+// lib/executor/*.go Validate, metrics/thresholds.go Validate, metrics/thresholds_parser.go).
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { runScript } from '../helpers/engine-run.ts';
+
+const cases: [string, string, RegExp][] = [
+  ['an unknown executor (lib/executors.go)', `{ scenarios: { a: { executor: 'nope' } } }`, /unknown executor type 'nope'/],
+  ['externally-controlled, removed in v2.0.0', `{ scenarios: { a: { executor: 'externally-controlled', vus: 1 } } }`, /externally-controlled/],
+  ['an unknown scenario field (strict decoding)', `{ scenarios: { a: { executor: 'shared-iterations', vus: 1, iterations: 1, rampUp: '1s' } } }`, /unknown field "rampUp"/],
+  ['iterations < vus (shared_iterations.go Validate)', `{ scenarios: { a: { executor: 'shared-iterations', vus: 5, iterations: 2 } } }`, /can't be less than the number of VUs/],
+  ['constant-vus without duration (constant_vus.go)', `{ scenarios: { a: { executor: 'constant-vus', vus: 1 } } }`, /the duration is unspecified/],
+  ['arrival rate without preAllocatedVUs (constant_arrival_rate.go)', `{ scenarios: { a: { executor: 'constant-arrival-rate', rate: 1, duration: '1s' } } }`, /preAllocatedVUs isn't specified/],
+  ['a bad scenario name (base_config.go)', `{ scenarios: { 'a b': { executor: 'shared-iterations' } } }`, /scenario name should contain only/],
+  ['a malformed threshold expression (thresholds_parser.go)', `{ thresholds: { iterations: ['count >> 2'] } }`, /failed parsing threshold expres+ion/],
+  ['an aggregation the metric type lacks (thresholds.go Validate)', `{ thresholds: { iterations: ['p(95)<2'] } }`, /unsupported aggregation method p on metric of type counter/],
+  ['a threshold on an unknown metric', `{ thresholds: { not_a_metric: ['count>0'] } }`, /no metric name "not_a_metric" found/],
+  ['a missing exec function', `{ scenarios: { a: { executor: 'shared-iterations', exec: 'nothere' } } }`, /function 'nothere' not found in exports/],
+];
+
+describe('engine config errors', () => {
+  for (const [what, opts, re] of cases) {
+    it(`exits 104 on ${what}`, async () => {
+      const r = await runScript(`export const options = ${opts}; export default function () {}`);
+      assert.equal(r.exitCode, 104, r.stderr);
+      assert.match(r.stderr, re);
+    });
+  }
+});

@@ -1,0 +1,106 @@
+// Test lifecycle as k6 runs it. Each test names the k6 source it follows (k6 v2.2.0).
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { STARTUP_LINE } from '../../engine/index.ts';
+import { metricValues, runScript } from '../helpers/engine-run.ts';
+
+describe('engine lifecycle', () => {
+  it('prints the startup line, passes setup() data JSON-serialized to every VU and to teardown (internal/js/runner.go RunOnce/Setup)', async () => {
+    const r = await runScript(`
+      import { Counter } from 'k6/metrics';
+      const seen = new Counter('seen_ok');
+      export const options = { vus: 2, iterations: 4 };
+      export function setup() { return { n: 41, d: new Date(0), f: () => 1 }; }
+      export default function (data) {
+        // JSON round trip: the Date became a string, the function vanished, a copy per VU
+        if (data.n === 41 && data.d === '1970-01-01T00:00:00.000Z' && !('f' in data)) seen.add(1);
+        data.n = 0; // mutating one VU's copy must not leak to the next iteration of another VU
+      }
+      export function teardown(data) { console.log('teardown n=' + data.n); }
+    `);
+    assert.equal(r.exitCode, 0, r.stderr);
+    assert.ok(r.stderr.startsWith(`${STARTUP_LINE}\n`));
+    assert.equal(metricValues(r, 'iterations').count, 4);
+    // each VU parses setup data once (k6: "Unmarshall the setupData only the first time for each VU"),
+    // so the first iteration of each of the 2 VUs sees n=41
+    assert.ok(metricValues(r, 'seen_ok').count >= 2);
+    assert.match(r.stderr, /teardown n=41/);
+  });
+
+  it('__VU is 1-based per instance and __ITER counts per VU from 0 (internal/js/runner.go incrIteration)', async () => {
+    const r = await runScript(`
+      import { Counter } from 'k6/metrics';
+      const c = new Counter('pairs');
+      export const options = { scenarios: { a: { executor: 'per-vu-iterations', vus: 2, iterations: 3 } } };
+      export default function () { c.add(1, { pair: __VU + ':' + __ITER }); }
+      export const handleSummary = (d) => ({ stdout: '' });
+    `, { systemTags: ['scenario'] });
+    assert.equal(r.exitCode, 0, r.stderr);
+    assert.equal(metricValues(r, 'pairs').count, 6);
+  });
+
+  it('an exception in an iteration is logged, the iteration still counts, the run goes on (internal/js/runner.go runFn)', async () => {
+    const r = await runScript(`
+      export const options = { iterations: 3 };
+      export default function () { if (__ITER === 1) throw new Error('boom ' + __ITER); }
+    `);
+    assert.equal(r.exitCode, 0);
+    assert.match(r.stderr, /level=error msg="boom 1/);
+    assert.equal(metricValues(r, 'iterations').count, 3);
+  });
+
+  it('a rejected promise is logged as "Uncaught (in promise)" (internal/js/eventloop)', async () => {
+    const r = await runScript(`
+      export default async function () { await Promise.resolve(); throw new Error('late'); }
+    `);
+    assert.equal(r.exitCode, 0);
+    assert.match(r.stderr, /Uncaught \(in promise\) late/);
+  });
+
+  it('the iteration waits for its timers, as k6 waits for registered callbacks (internal/event loop, k6/timers)', async () => {
+    const r = await runScript(`
+      import { setTimeout } from 'k6/timers';
+      import { Counter } from 'k6/metrics';
+      const fired = new Counter('fired');
+      export default function () { setTimeout(() => fired.add(1), 300); }
+    `);
+    assert.equal(r.exitCode, 0, r.stderr);
+    assert.equal(metricValues(r, 'fired').count, 1);
+    assert.ok(metricValues(r, 'iteration_duration').max >= 290);
+  });
+
+  it('sleep() holds the iteration and delays the VU\'s callbacks until it ends (internal/js/modules/k6/k6.go Sleep)', async () => {
+    const r = await runScript(`
+      import { sleep } from 'k6';
+      import { setTimeout } from 'k6/timers';
+      import { Trend } from 'k6/metrics';
+      const t = new Trend('cb_delay', true);
+      export default function () {
+        const start = Date.now();
+        setTimeout(() => t.add(Date.now() - start), 0);
+        sleep(0.4);
+      }
+    `);
+    assert.equal(r.exitCode, 0, r.stderr);
+    assert.ok(metricValues(r, 'cb_delay').min >= 380, JSON.stringify(metricValues(r, 'cb_delay')));
+    assert.ok(metricValues(r, 'iteration_duration').min >= 390);
+  });
+
+  it('open() resolves relative paths against the script directory and works only in init (internal/js/initcontext.go)', async () => {
+    const r = await runScript(
+      `
+      import { Counter } from 'k6/metrics';
+      const ok = new Counter('open_ok');
+      const text = open('./data.txt');
+      const bin = open('data.txt', 'b');
+      export default function () {
+        if (text === 'hello' && bin instanceof ArrayBuffer && bin.byteLength === 5) ok.add(1);
+        try { open('./data.txt'); } catch (e) { ok.add(1, { where: 'vu' }); }
+      }
+    `,
+      { files: { 'data.txt': 'hello' } },
+    );
+    assert.equal(r.exitCode, 0, r.stderr);
+    assert.equal(metricValues(r, 'open_ok').count, 2);
+  });
+});
