@@ -97,7 +97,10 @@ export function classify(w: WireObservation, e: Expectation): Verdict {
       return v('rejected_http', `http_${s}`, { rejected: true });
     }
     if (e.httpStatuses.includes(s)) {
-      return v('rejected_http', `http_${s}`, { rejected: true, mismatch: e.style === 'close' });
+      // 414/431 come from the HTTP layer's size limits, before any WebSocket code runs:
+      // acceptable for an oversized token whatever the expected style.
+      const sizeLimit = s === 414 || s === 431;
+      return v('rejected_http', `http_${s}`, { rejected: true, mismatch: e.style === 'close' && !sizeLimit });
     }
     if (s === 401 || s === 403) {
       return v('rejected_http', `http_${s}`, { rejected: true, mismatch: true });
