@@ -2,7 +2,7 @@
 // one way, with the rejection a correct server gives. Variant names are the contract's (§2)
 // plus a few extras. Deterministic apart from the signatures and the attacker keys.
 import { createHash } from 'node:crypto';
-import { base64url, decodeJwt, decodeProtectedHeader, exportJWK, generateKeyPair, importPKCS8, SignJWT, calculateJwkThumbprint, type CryptoKey, type JWTPayload } from 'jose';
+import { base64url, decodeJwt, decodeProtectedHeader, exportJWK, generateKeyPair, importPKCS8, SignJWT, calculateJwkThumbprint, type CryptoKey, type GenerateKeyPairResult, type JWK, type JWTPayload } from 'jose';
 import type { ExpectedRejection, InvalidTokenCase } from '../../lib/token-pool-format.ts';
 import { accessTokenClaims, NBF_BACKDATE_SECONDS, type TokenContext, type ValidityWindow } from './claims.ts';
 import type { SigningAlg, SigningKey } from './keys.ts';
@@ -46,6 +46,21 @@ function unsigned(header: Record<string, unknown>, payload: JWTPayload): string 
   return `${b64json(header)}.${b64json(payload)}.`;
 }
 
+/** A key pair no server trusts, like an attacker's: one per algorithm and process. */
+const attackerKeys = new Map<SigningAlg, Promise<{ attacker: GenerateKeyPairResult; attackerJwk: JWK; attackerKid: string }>>();
+function attackerKey(alg: SigningAlg) {
+  let p = attackerKeys.get(alg);
+  if (!p) {
+    p = (async () => {
+      const attacker = await generateKeyPair(alg, { extractable: true });
+      const attackerJwk = await exportJWK(attacker.publicKey);
+      return { attacker, attackerJwk, attackerKid: await calculateJwkThumbprint(attackerJwk, 'sha256') };
+    })();
+    attackerKeys.set(alg, p);
+  }
+  return p;
+}
+
 export async function buildCatalogue(input: CatalogueInput): Promise<InvalidTokenCase[]> {
   const { key, ctx, victim, window, now, seed } = input;
   let alg: SigningAlg;
@@ -75,10 +90,7 @@ export async function buildCatalogue(input: CatalogueInput): Promise<InvalidToke
   /** Variants that need the trusted key are skipped when there is none. */
   const trusted = ourKey !== undefined;
 
-  // A key pair the server has never seen, like an attacker's.
-  const attacker = await generateKeyPair(alg, { extractable: true });
-  const attackerJwk = await exportJWK(attacker.publicKey);
-  const attackerKid = await calculateJwkThumbprint(attackerJwk, 'sha256');
+  const { attacker, attackerJwk, attackerKid } = await attackerKey(alg);
 
   const [h64, p64, s64] = valid.split('.') as [string, string, string];
 
