@@ -234,7 +234,8 @@ export async function loadScript(scriptPath: string): Promise<LoadedScript> {
   if (problems.length > 0) throw initError(problems.join('; '));
   const code = result.outputFiles?.[0]?.text ?? '';
   const { context, globals } = createSandbox();
-  const wrapped = `(function (${WRAPPER_PARAMS.join(', ')}) {${code}\n})`;
+  // ES modules are strict in k6 (and everywhere); esbuild's CJS output does not say so.
+  const wrapped = `(function (${WRAPPER_PARAMS.join(', ')}) {'use strict';${code}\n})`;
   let fn: (...a: unknown[]) => void;
   try {
     const script = new vm.Script(wrapped, { filename: path });

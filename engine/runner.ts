@@ -428,7 +428,8 @@ async function run(
     if (typeof first.exports.handleSummary === 'function') {
       const h = await helperVu();
       const to = withTimeout(handleSummaryTimeoutMs);
-      const arg = h.realm.JSON.parse(JSON.stringify(summaryData));
+      const arg = h.realm.JSON.parse(JSON.stringify(summaryData)) as Record<string, unknown>;
+      if (!('setup_data' in arg)) arg.setup_data = undefined; // k6 sets it to undefined without setup()
       const r = await h.runOnce('handleSummary', new AbortController().signal, { args: [arg], countIteration: false, isDefault: false });
       to.done();
       if (r.error === undefined && r.value !== undefined && r.value !== null) {
