@@ -164,7 +164,8 @@ function goStatusText(code: number, msg: string | undefined): string {
   return `${code} ${msg ?? ''}`.trimEnd();
 }
 
-export const createHttpModule: ModuleFactory = (vu: VuRuntime) => {
+/** The k6/http exports for one VU (typed, for the @types/k6 guard in net-k6-types.ts). */
+export function httpExports(vu: VuRuntime) {
   const mm = vu.metrics;
   const m: HttpMetrics = {
     reqs: mm.metric('http_reqs', 'counter'),
@@ -602,4 +603,6 @@ export const createHttpModule: ModuleFactory = (vu: VuRuntime) => {
     },
     url,
   };
-};
+}
+
+export const createHttpModule: ModuleFactory = httpExports;

@@ -753,7 +753,8 @@ function errorText(e: unknown): string {
   return String(e);
 }
 
-export const createWebsocketsModule: ModuleFactory = (vu: VuRuntime) => {
+/** The k6/websockets exports for one VU (typed, for the @types/k6 guard in net-k6-types.ts). */
+export function websocketsExports(vu: VuRuntime) {
   const Blob = makeBlobClass();
   const metrics = declareMetrics(vu); // k6's built-in metrics always exist
   function WebSocket(url: unknown, protocols?: unknown, params?: unknown): Record<string, unknown> {
@@ -763,4 +764,6 @@ export const createWebsocketsModule: ModuleFactory = (vu: VuRuntime) => {
     return new Socket(vu, metrics, Blob, u, protos, p).obj;
   }
   return { WebSocket, Blob };
-};
+}
+
+export const createWebsocketsModule: ModuleFactory = websocketsExports;
