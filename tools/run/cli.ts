@@ -116,8 +116,15 @@ export async function main(argv: string[]): Promise<number> {
     throw new UserError(err instanceof Error ? err.message : String(err));
   }
 
+  if (remote !== undefined) {
+    for (const f of ['pool.json', 'invalid.json']) {
+      if (!existsSync(join(tokensDir, f))) throw new UserError(`--target needs ${join(tokensDir, f)}: give --tokens DIR with your backend's token pool (npm run tokens -- --help)`);
+    }
+  }
+
   // 1. build
-  const b = spawnSync(process.execPath, [join(ROOT, 'build.mjs')], { stdio: ['ignore', 'pipe', 'inherit'], encoding: 'utf8' });
+  // cwd = the repository: build.mjs reports bundle sizes from paths relative to it.
+  const b = spawnSync(process.execPath, [join(ROOT, 'build.mjs')], { cwd: ROOT, stdio: ['ignore', 'pipe', 'inherit'], encoding: 'utf8' });
   if (b.status !== 0) {
     stderr('the build failed (see above)');
     return 1;
@@ -129,10 +136,6 @@ export async function main(argv: string[]): Promise<number> {
     const { ensureTokens } = await import('../tokens/index.ts');
     const set = await ensureTokens(tokensDir, { users, minValidSeconds: Math.ceil(runSeconds + 600) });
     stderr(`${set.reused ? 'reusing' : 'minted'} tokens in ${tokensDir} (${set.pool.users.length} users)`);
-  } else {
-    for (const f of ['pool.json', 'invalid.json']) {
-      if (!existsSync(join(tokensDir, f))) throw new UserError(`--target needs ${join(tokensDir, f)}: give --tokens DIR with your backend's token pool (npm run tokens -- --help)`);
-    }
   }
 
   mkdirSync(resultsDir, { recursive: true });

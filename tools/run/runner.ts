@@ -42,7 +42,8 @@ export function engineRunner(): Runner {
   return {
     kind: 'engine',
     command: process.execPath,
-    prefix: ['--import', 'tsx', join(ROOT, 'engine', 'cli.ts')],
+    // tsx resolved from this repository, so the job works from any working directory.
+    prefix: ['--import', import.meta.resolve('tsx'), join(ROOT, 'engine', 'cli.ts')],
     describe: 'the in-process engine (no k6 binary found; set K6_BIN to use one)',
   };
 }

@@ -1,0 +1,88 @@
+// The main job end to end (npm run smoke's entry point) and its flag errors.
+
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, test } from 'node:test';
+import { UserError } from '../../tools/common/cli.ts';
+import { main } from '../../tools/run/cli.ts';
+import { chooseRunner, runArgs } from '../../tools/run/runner.ts';
+
+const ROOT = new URL('../..', import.meta.url).pathname;
+const CLI = join(ROOT, 'tools/run/cli.ts');
+let work = '';
+
+before(async () => {
+  work = await mkdtemp(join(tmpdir(), 'voicelive-run-'));
+});
+after(async () => {
+  if (work) await rm(work, { recursive: true, force: true });
+});
+
+function run(args: string[], env: NodeJS.ProcessEnv = {}, timeoutMs = 90_000): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    const childEnv: NodeJS.ProcessEnv = { ...process.env, ...env };
+    delete childEnv['K6_BIN'];
+    childEnv['PATH'] = (process.env['PATH'] ?? '').split(':').filter((d) => d !== '' && !d.includes('k6')).join(':');
+    const child = spawn(process.execPath, ['--import', import.meta.resolve('tsx'), CLI, ...args], { cwd: work, env: childEnv, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    const t = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+    child.on('exit', (code) => {
+      clearTimeout(t);
+      resolve({ code: code ?? 1, stdout, stderr });
+    });
+  });
+}
+
+test('bad flags are user errors naming the flag; the process prints one line and exits 2', async () => {
+  const cases: Array<[string[], RegExp]> = [
+    [['smoke', '--bogus'], /^Unknown option '--bogus'/],
+    [['nosuch'], /^expected a profile \(smoke, load, spike, soak, capacity\), got "nosuch"/],
+    [['smoke', '--reject-style', 'both'], /--reject-style must be close or http/],
+    [['smoke', '--target', 'http://x'], /--target must be ws:/],
+    [['smoke', '--target', 'ws://127.0.0.1:9', '--fault', 'drop=1'], /local target only/],
+    [['smoke', '-e', 'VOICE_HOLD_SECONDS=abc'], /VOICE_HOLD_SECONDS="abc" is not valid/],
+    [['smoke', '--users', '0'], /--users must be/],
+    [['smoke', '--target', 'ws://127.0.0.1:9', '--tokens', join(tmpdir(), 'no-such-voicelive-dir')], /--target needs .*pool\.json/],
+  ];
+  for (const [args, re] of cases) {
+    await assert.rejects(main(args), (err: Error) => {
+      assert.ok(err instanceof UserError, `${args.join(' ')}: ${err.message}`);
+      assert.match(err.message, re);
+      assert.ok(!err.message.includes('\n'));
+      return true;
+    });
+  }
+  const r = await run(['smoke', '--reject-style', 'both'], {}, 30_000);
+  assert.equal(r.code, 2);
+  assert.equal(r.stderr, 'voicelive run: --reject-style must be close or http, got "both"\n');
+});
+
+test('npm run smoke -- --short: builds, mints tokens, starts the target, runs the engine, exits 0', async () => {
+  const results = join(work, 'results');
+  const r = await run(['smoke', '--short', '--tokens', join(work, 'tokens'), '--users', '5', '--results', results]);
+  assert.equal(r.code, 0, `${r.stdout}\n${r.stderr}`);
+  assert.match(r.stderr, /minted tokens in /);
+  assert.match(r.stderr, /reference target on ws:\/\/127\.0\.0\.1:\d+/);
+  assert.match(r.stderr, /with the in-process engine/);
+  assert.match(r.stdout, /voicelive smoke: PASS/);
+  const summary = JSON.parse(await readFile(join(results, 'summary.json'), 'utf8')) as { verdict: string };
+  assert.equal(summary.verdict, 'pass');
+  assert.match(await readFile(join(results, 'junit.xml'), 'utf8'), /<testsuites name="voicelive"/);
+  assert.match(await readFile(join(results, 'target.log'), 'utf8'), /Authenticated user/);
+  for (const text of [r.stdout, r.stderr, await readFile(join(results, 'target.log'), 'utf8')]) assert.doesNotMatch(text, /eyJ[A-Za-z0-9_-]{8,}\./);
+});
+
+test('runner choice: K6_BIN wins, else the engine; env goes as -e, the run id as a tag', () => {
+  assert.equal(chooseRunner('auto', { K6_BIN: '/opt/x/k6', PATH: '' }).command, '/opt/x/k6');
+  assert.equal(chooseRunner('auto', { PATH: '' }).kind, 'engine');
+  assert.equal(chooseRunner('engine', { K6_BIN: '/opt/x/k6' }).kind, 'engine');
+  assert.throws(() => chooseRunner('k6', { PATH: '' }), /no k6 binary/);
+  const args = runArgs({ kind: 'k6', command: 'k6', prefix: [], describe: '' }, { bundle: 'dist/smoke.js', env: { VOICE_TARGET: 'ws://h' }, tags: { testid: 'smoke-1' }, outs: ['json=o.json'], extra: [] });
+  assert.deepEqual(args, ['run', '--tag', 'testid=smoke-1', '-e', 'VOICE_TARGET=ws://h', '--out', 'json=o.json', 'dist/smoke.js']);
+});
