@@ -9,7 +9,7 @@
 // bottleneck), spread over several 127.0.0.x source addresses so ephemeral ports never run out.
 // Method and results: docs/performance.md, section "target".
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:http';
 import { connect } from 'node:net';
 import { join } from 'node:path';
@@ -190,6 +190,11 @@ function sockstatMemPages(text: string): number {
   return m ? Number(m[1]) : 0;
 }
 
+function slabKiB(text: string): number {
+  const m = /^Slab:\s+(\d+) kB/m.exec(text);
+  return m ? Number(m[1]) : 0;
+}
+
 const fmt = (n: number, d = 0): string => n.toLocaleString('en-US', { maximumFractionDigits: d, minimumFractionDigits: d });
 
 export async function main(args: string[]): Promise<number> {
@@ -198,6 +203,7 @@ export async function main(args: string[]): Promise<number> {
     concurrency: { type: 'string' },
     idle: { type: 'string' },
     'skip-idle': { type: 'boolean' },
+    'skip-rates': { type: 'boolean' },
     clients: { type: 'string' },
   });
   const durationMs = intFlag('duration', values.duration, 5, 1, 600) * 1000;
@@ -235,6 +241,7 @@ export async function main(args: string[]): Promise<number> {
       }
     };
 
+    if (!values['skip-rates']) {
     {
       // Machine baseline: the same client against a bare node:http server answering 403.
       const bare = spawn(process.execPath, ['--import', 'tsx', SELF], { env: { ...process.env, BENCH_TARGET_BARE: '1' }, stdio: ['ignore', 'pipe', 'inherit'], cwd: ROOT });
@@ -255,6 +262,7 @@ export async function main(args: string[]): Promise<number> {
     log(`  auth cost: RS256 throughput is ${fmt((rs256 / noauth) * 100, 1)} % of auth-off (${fmt((1 - rs256 / noauth) * 100, 1)} % lost)`);
     await rate('rejected handshakes, close style (1008)', [], invalidPaths, 'close_1008');
     await rate('rejected handshakes, http style (403)', ['--reject-style', 'http'], invalidPaths, 'http_403');
+    }
 
     if (!values['skip-idle']) {
       // The target process holds one file per session; its limit is 20,000 files in all.
@@ -264,6 +272,7 @@ export async function main(args: string[]): Promise<number> {
         await new Promise((r) => setTimeout(r, 500));
         const before = await targetStats(t.port);
         const sockBefore = sockstatMemPages(await readFile('/proc/net/sockstat', 'utf8'));
+        const slabBefore = slabKiB(await readFile('/proc/meminfo', 'utf8'));
         const perClient = Math.ceil(idleTarget / 2);
         const t0 = performance.now();
         const started = await Promise.all([0, 1].map((k) =>
@@ -273,13 +282,22 @@ export async function main(args: string[]): Promise<number> {
         const opened = await Promise.all(started.map((s) => s.first));
         const secs = (performance.now() - t0) / 1000;
         await new Promise((r) => setTimeout(r, 1000));
-        const after = await targetStats(t.port);
+        // At the open-file limit the target cannot accept even the /stats request: then read
+        // its RSS and open files from /proc instead.
+        const after = await targetStats(t.port).catch(async () => {
+          const status = await readFile(`/proc/${t.child.pid}/status`, 'utf8');
+          const rssKiB = Number(/^VmRSS:\s+(\d+) kB/m.exec(status)?.[1] ?? 0);
+          const fds = (await readdir(`/proc/${t.child.pid}/fd`)).length;
+          log(`    /stats unreachable: the target has ${fmt(fds)} files open (limit 20,000); numbers below from /proc`);
+          return { open: opened.reduce((a, r) => a + (r.ok ?? 0), 0), memory: { rssBytes: rssKiB * 1024, heapUsedBytes: before.memory.heapUsedBytes } };
+        });
         const sockAfter = sockstatMemPages(await readFile('/proc/net/sockstat', 'utf8'));
+        const slabAfter = slabKiB(await readFile('/proc/meminfo', 'utf8'));
         const ok = opened.reduce((a, r) => a + (r.ok ?? 0), 0);
         const n = Math.max(1, after.open as number);
         log(`  idle sessions: asked ${fmt(idleTarget)}, opened ${fmt(ok)} in ${fmt(secs, 1)} s, target reports ${fmt(after.open)} open (failed ${opened.reduce((a, r) => a + (r.failed ?? 0), 0)})`);
         log(`    target rss ${fmt(before.memory.rssBytes / 2 ** 20)} -> ${fmt(after.memory.rssBytes / 2 ** 20)} MiB: ${fmt((after.memory.rssBytes - before.memory.rssBytes) / n / 1024, 1)} KiB rss per session; heap ${fmt((after.memory.heapUsedBytes - before.memory.heapUsedBytes) / n / 1024, 1)} KiB per session`);
-        log(`    kernel TCP memory (both ends, /proc/net/sockstat): ${fmt(((sockAfter - sockBefore) * 4096) / n / 1024, 1)} KiB per session`);
+        log(`    kernel: TCP buffer memory (both ends, /proc/net/sockstat) ${fmt(((sockAfter - sockBefore) * 4096) / n / 1024, 1)} KiB per session; slab (both ends, whole machine, /proc/meminfo) ${fmt((slabAfter - slabBefore) / n, 1)} KiB per session`);
       } finally {
         for (const h of holders) h.stdin?.end();
         await t.stop();
