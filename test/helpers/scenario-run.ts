@@ -20,6 +20,8 @@ export interface CaseSpec {
   faults?: string[];
   /** Write a k6 JSON output file (`--out json=…`) too. */
   jsonOut?: boolean;
+  /** More k6 outputs, e.g. `influxdb=http://127.0.0.1:PORT/db`. */
+  outs?: string[];
   runner?: 'engine' | 'k6';
   timeoutMs?: number;
 }
@@ -75,7 +77,7 @@ export async function runCase(spec: CaseSpec): Promise<CaseRun> {
     ...(spec.rejectStyle ? { VOICE_REJECT_STYLE: spec.rejectStyle } : {}),
     ...(spec.env ?? {}),
   };
-  const out = spec.jsonOut ? [`json=${join(dir, 'out.json')}`] : [];
+  const out = [...(spec.jsonOut ? [`json=${join(dir, 'out.json')}`] : []), ...(spec.outs ?? [])];
   const timeoutMs = spec.timeoutMs ?? 60_000;
   try {
     let exitCode: number;
