@@ -247,7 +247,7 @@ class Socket {
   private wsCloseSeen = false;
   private loopClosed = false;
   private abortTimer: NodeJS.Timeout | undefined;
-  private readonly onAbort = (): void => this.abortedByContext();
+  private signal: AbortSignal | undefined;
 
   constructor(
     private readonly vu: VuRuntime,
@@ -265,7 +265,8 @@ class Socket {
       queueMicrotask(() => this.dialFailed('context canceled', undefined));
       return;
     }
-    vu.signal.addEventListener('abort', this.onAbort, { once: true });
+    this.signal = vu.signal;
+    watchAbort(this.signal, this);
     this.dial(protocols);
   }
 
@@ -596,7 +597,7 @@ class Socket {
     this.dialDone = true;
     this.setResponseTags(res);
     this.emitConnectionMetrics();
-    this.vu.signal.removeEventListener('abort', this.onAbort);
+    if (this.signal) unwatchAbort(this.signal, this);
     this.enqueue(() => this.connectionClosedWithError(errText));
     this.releaseSoon();
   }
@@ -659,7 +660,7 @@ class Socket {
   private wireClosed(code: number, reason: string): void {
     this.wsCloseSeen = true;
     if (this.abortTimer) clearTimeout(this.abortTimer);
-    this.vu.signal.removeEventListener('abort', this.onAbort);
+    if (this.signal) unwatchAbort(this.signal, this);
     if (!this.opened) return; // dial failures are handled by dialFailed
     const frameReceived = code !== 1006; // 1006 is never accepted on the wire by `ws`
     let recvCode = 0;
@@ -707,7 +708,7 @@ class Socket {
     if (c && c.readyState !== WsClient.CLOSED) c.terminate();
   }
 
-  private abortedByContext(): void {
+  abortedByContext(): void {
     // k6 loop(): on ctx done, queue close(1000); the runtime may not run handlers any more.
     if (!this.dialDone) {
       this.terminate();
@@ -729,6 +730,26 @@ class Socket {
   private push(metric: Metric, time: number, value: number): void {
     this.vu.metrics.push(this.sample(metric, time, value));
   }
+}
+
+// One abort listener per signal (not per socket), so a VU with many sockets stays below
+// EventTarget's listener warning.
+const watchers = new WeakMap<AbortSignal, Set<Socket>>();
+function watchAbort(signal: AbortSignal, s: Socket): void {
+  let set = watchers.get(signal);
+  if (!set) {
+    const fresh = new Set<Socket>();
+    watchers.set(signal, fresh);
+    signal.addEventListener('abort', () => {
+      for (const x of [...fresh]) x.abortedByContext();
+      fresh.clear();
+    }, { once: true });
+    set = fresh;
+  }
+  set.add(s);
+}
+function unwatchAbort(signal: AbortSignal, s: Socket): void {
+  watchers.get(signal)?.delete(s);
 }
 
 function nowMs(): number {

@@ -171,4 +171,22 @@ describe('synchronous forms and bad input', () => {
     assert.equal(r.status, 0);
     assert.equal(vu.samples.length, 0);
   });
+
+  test('redirects: followed with one sample set per hop; redirects: 0 returns the 3xx (httpext/request.go CheckRedirect)', async () => {
+    const { vu, http } = setup();
+    const r = await http.asyncRequest('GET', `${srv.httpBase}/redirect`);
+    assert.equal(r.status, 200);
+    assert.equal(r.url, `${srv.httpBase}/http/200`);
+    assert.deepEqual(vu.byMetric('http_reqs').map((s) => s.tags['status']), ['302', '200']);
+    const r0 = await http.asyncRequest('GET', `${srv.httpBase}/redirect`, null, { redirects: 0 });
+    assert.equal(r0.status, 302);
+    await vu.idle();
+  });
+
+  test('init context: asyncRequest throws k6\'s init error', () => {
+    const vu = createFakeVu();
+    const h = createHttpModule({ ...vu, inInit: true, metrics: vu.metrics });
+    assert.throws(() => h['asyncRequest']('GET', 'http://127.0.0.1/'), /Making http requests in the init context is not supported/);
+  });
 });
+

@@ -499,4 +499,67 @@ describe('iteration lifetime (taskqueue.go, loop ctxDone)', () => {
     await vu.idle();
     assert.deepEqual(log.map((l) => [l.type, l.code]), [['open', undefined], ['close', 1000]]);
   });
+
+  test('vu.signal abort while CONNECTING: the dial fails, close without code', async () => {
+    const { vu, WebSocket } = setup();
+    const log: Rec[] = [];
+    record(new WebSocket(`${srv.base}/nohandshake`), log);
+    await new Promise((r) => setTimeout(r, 50));
+    vu.abort();
+    await vu.idle();
+    assert.deepEqual(log.map((l) => [l.type, l.error, l.code]), [['error', 'context canceled', undefined], ['close', undefined, undefined]]);
+    assert.equal(vu.byMetric('ws_sessions').length, 1);
+  });
+
+  test('20 sockets in one VU share one abort listener (no listener-leak warning) and all close on abort', async () => {
+    const { vu, WebSocket } = setup();
+    const warnings: Error[] = [];
+    const onWarn = (w: Error): void => void warnings.push(w);
+    process.on('warning', onWarn);
+    const socks = Array.from({ length: 20 }, () => new WebSocket(`${srv.base}/ws/hold`));
+    await new Promise((r) => setTimeout(r, 200));
+    vu.abort();
+    await vu.idle();
+    process.off('warning', onWarn);
+    assert.deepEqual(socks.map((x) => x.readyState), Array(20).fill(3));
+    assert.deepEqual(warnings.filter((w) => w.name === 'MaxListenersExceededWarning'), []);
+  });
 });
+
+describe('less common paths', () => {
+  test('close() while CONNECTING: state 2 at once, the close frame goes out after the handshake, no open event', async () => {
+    const { vu, WebSocket } = setup();
+    const log: Rec[] = [];
+    const ws = new WebSocket(`${srv.base}/ws/hold`);
+    record(ws, log);
+    ws.close(3001, 'early');
+    assert.equal(ws.readyState, 2);
+    await vu.idle();
+    assert.deepEqual(log.map((l) => [l.type, l.code]), [['error', undefined], ['close', 3001]]);
+    assert.equal(log[0]!.error, 'websocket: close 3001: early');
+  });
+
+  test('a handshake header gorilla refuses fails the dial (client.go duplicate header)', async () => {
+    const { vu, WebSocket } = setup();
+    const log: Rec[] = [];
+    record(new WebSocket(`${srv.base}/ws/hold`, null, { headers: { 'sec-websocket-key': 'x' } }), log);
+    await vu.idle();
+    assert.deepEqual(log.map((l) => [l.type, l.error]), [['error', 'websocket: duplicate header not allowed: Sec-Websocket-Key'], ['close', undefined]]);
+  });
+
+  test('a message handler exception fails the iteration and closes (queueMessage)', async () => {
+    const { vu, WebSocket } = setup();
+    let closeRan = false;
+    const ws = new WebSocket(`${srv.base}/ws/hello`);
+    ws['onmessage'] = () => {
+      throw new Error('bad message');
+    };
+    ws['onclose'] = () => {
+      closeRan = true;
+    };
+    await vu.idle();
+    assert.equal(closeRan, true);
+    assert.equal((vu.errors[0] as Error).message, 'bad message');
+  });
+});
+

@@ -49,6 +49,11 @@ export async function startTestServer(): Promise<TestServer> {
       res.end(JSON.stringify({ path: u.pathname, auth: req.headers.authorization ?? null, ua: req.headers['user-agent'] }));
       return;
     }
+    if (u.pathname === '/redirect') {
+      res.writeHead(302, { Location: '/http/200' });
+      res.end();
+      return;
+    }
     if (u.pathname === '/slow') {
       setTimeout(() => res.end('late'), 3000).unref();
       return;
