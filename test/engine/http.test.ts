@@ -185,8 +185,8 @@ describe('synchronous forms and bad input', () => {
 
   test('init context: asyncRequest throws k6\'s init error', () => {
     const vu = createFakeVu();
-    const h = createHttpModule({ ...vu, inInit: true, metrics: vu.metrics });
-    assert.throws(() => h['asyncRequest']('GET', 'http://127.0.0.1/'), /Making http requests in the init context is not supported/);
+    const h = createHttpModule({ ...vu, inInit: true, metrics: vu.metrics }) as { asyncRequest: (m: string, u: string) => unknown };
+    assert.throws(() => h.asyncRequest('GET', 'http://127.0.0.1/'), /Making http requests in the init context is not supported/);
   });
 });
 
