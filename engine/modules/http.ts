@@ -7,7 +7,7 @@ import http from 'node:http';
 import https from 'node:https';
 import type net from 'node:net';
 import type { Metric, ModuleFactory, Sample, Tags, VuRuntime } from '../types.ts';
-import { applyUserTags, canonicalHeaderKey, countData, setSystemTag } from './net-common.ts';
+import { applyUserTags, canonicalHeaderKey, countData, setSystemTag, urlForMessage } from './net-common.ts';
 import { goError, k6HttpErrorCode, type NodeNetError } from './net-errors.ts';
 
 const DEFAULT_TIMEOUT_MS = 60_000;
@@ -200,7 +200,7 @@ export function httpExports(vu: VuRuntime) {
     try {
       url = new URL(urlString);
     } catch {
-      throw Object.assign(goError(`invalid URL: parse ${JSON.stringify(urlString)}: invalid URL`), { k6Code: 1020 });
+      throw Object.assign(goError(`invalid URL: parse ${JSON.stringify(urlForMessage(urlString))}: invalid URL`), { k6Code: 1020 });
     }
     const headers: Record<string, string> = { 'User-Agent': vu.userAgent };
     const b = bodyFromArg(body, headers);

@@ -69,3 +69,12 @@ export function countData(vu: unknown, sent: number, received: number): void {
   const f = (vu as { countData?: (s: number, r: number) => void }).countData;
   if (typeof f === 'function' && (sent > 0 || received > 0)) f.call(vu, sent, received);
 }
+
+/**
+ * A URL for an error message with its query string elided: k6 quotes the whole URL, but
+ * here the query carries the token and thrown errors are logged (docs/engine-network.md).
+ */
+export function urlForMessage(s: string): string {
+  const q = s.indexOf('?');
+  return q < 0 ? s : `${s.slice(0, q)}?…`;
+}

@@ -6,7 +6,7 @@ import type { IncomingMessage } from 'node:http';
 import type net from 'node:net';
 import WsClient from 'ws';
 import type { CallbackHandle, Metric, ModuleFactory, Sample, Tags, VuRuntime } from '../types.ts';
-import { applyUserTags, canonicalHeaderKey, countData, goUrlParts, setSystemTag, trackedConnect } from './net-common.ts';
+import { applyUserTags, canonicalHeaderKey, countData, goUrlParts, setSystemTag, trackedConnect, urlForMessage } from './net-common.ts';
 import { goError, goNetErrorText, type NodeNetError } from './net-errors.ts';
 
 const HANDSHAKE_TIMEOUT_MS = 60_000; // k6: websocket.Dialer{HandshakeTimeout: 60 s}
@@ -144,7 +144,8 @@ function parseUrl(raw: unknown): string {
   const s = String(raw);
   const { scheme, fragment } = goUrlParts(s);
   if (/[\x00-\x1f\x7f]/.test(s)) {
-    throw goError(`WebSocket requires valid url, but got ${JSON.stringify(s)} which resulted in parse ${JSON.stringify(s)}: net/url: invalid control character in URL`);
+    const q = JSON.stringify(urlForMessage(s));
+    throw goError(`WebSocket requires valid url, but got ${q} which resulted in parse ${q}: net/url: invalid control character in URL`);
   }
   if (scheme !== 'ws' && scheme !== 'wss') throw goError(`WebSocket requires url with scheme ws or wss, but got ${JSON.stringify(scheme)}`);
   if (fragment !== '') throw goError(`WebSocket requires no url fragment, but got ${JSON.stringify(fragment)}`);

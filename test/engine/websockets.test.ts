@@ -56,6 +56,9 @@ describe('constructor validation (websockets.go parseURL, params.go buildParams)
     assert.throws(() => new WebSocket('http://127.0.0.1:1/'), /WebSocket requires url with scheme ws or wss, but got "http"/);
     assert.throws(() => new WebSocket(undefined), /WebSocket requires a url/);
   });
+  test('an unparsable URL throws without echoing the token (k6 quotes it whole: deviation)', () => {
+    assert.throws(() => new WebSocket('ws://127.0.0.1:1/x\n?token=SECRET'), (e: Error) => /WebSocket requires valid url/.test(e.message) && !e.message.includes('SECRET'));
+  });
   test('fragment is rejected', () => {
     assert.throws(() => new WebSocket('ws://127.0.0.1:1/x#frag'), /WebSocket requires no url fragment, but got "frag"/);
   });
