@@ -408,15 +408,14 @@ const CHECKS: Record<string, Check> = {
 
 /** Runs every data panel's queries and its check. */
 export async function checkDashboard(runner: DashboardRunner, dashboard: Dashboard, summary: Json): Promise<PanelReport[]> {
-  const reports: PanelReport[] = [];
   const realisticMs = runner.realisticIntervalMs();
-  for (const panel of dataPanels(dashboard)) {
+  // Panels are independent: run them concurrently (each panel's own queries stay in order).
+  const one = async (panel: Json): Promise<PanelReport> => {
     const report: PanelReport = { id: panel.id, title: panel.title, rows: {}, problems: [] };
-    reports.push(report);
     const check = CHECKS[panel.title];
     if (!check) {
       report.problems.push('no check defined for this panel (test/helpers/dashboard-checks.ts)');
-      continue;
+      return report;
     }
     const targets = new Map<string, string>((panel.targets as Json[]).map((t) => [t.refId, t.query]));
     // Every target is executed at the dashboard's interval, whatever the check looks at.
@@ -452,8 +451,9 @@ export async function checkDashboard(runner: DashboardRunner, dashboard: Dashboa
     } catch (err) {
       report.problems.push(`check failed: ${(err as Error).message.split('\n')[0]}`);
     }
-  }
-  return reports;
+    return report;
+  };
+  return Promise.all(dataPanels(dashboard).map(one));
 }
 
 export function formatProblems(reports: PanelReport[]): string {
