@@ -190,6 +190,13 @@ function sockstatMemPages(text: string): number {
   return m ? Number(m[1]) : 0;
 }
 
+/** User + system CPU seconds of a process (all its threads), from /proc/PID/stat. */
+async function cpuSeconds(pid: number): Promise<number> {
+  const stat = await readFile(`/proc/${pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / 100; // utime, stime in clock ticks (USER_HZ = 100)
+}
+
 function slabKiB(text: string): number {
   const m = /^Slab:\s+(\d+) kB/m.exec(text);
   return m ? Number(m[1]) : 0;
@@ -229,13 +236,17 @@ export async function main(args: string[]): Promise<number> {
       try {
         // Warm-up (JIT, key import paths), then the measured run.
         await (await runClient(dir, { mode: 'rate', port: t.port, paths, expect, concurrency, durationMs: 1000, count: 0, sources })).first;
+        const cpu0 = await cpuSeconds(t.child.pid!);
         const runs = await Promise.all(Array.from({ length: clientProcs }, () => runClient(dir, { mode: 'rate', port: t.port, paths, expect, concurrency, durationMs, count: 0, sources })));
         const results = await Promise.all(runs.map((r) => r.first));
+        const cpu = (await cpuSeconds(t.child.pid!)) - cpu0;
         const perSec = results.reduce((a, r) => a + (r.perSec ?? 0), 0);
+        const ok = results.reduce((a, r) => a + (r.ok ?? 0), 0);
         const failed = results.reduce((a, r) => a + (r.failed ?? 0), 0);
         const s = await targetStats(t.port);
-        log(`  ${label.padEnd(44)} ${fmt(perSec).padStart(8)} /s   (failed ${failed}, target rss ${fmt(s.memory.rssBytes / 2 ** 20)} MiB)`);
-        return perSec;
+        const cpuUs = (cpu * 1e6) / Math.max(1, ok);
+        log(`  ${label.padEnd(44)} ${fmt(perSec).padStart(8)} /s   target CPU ${fmt(cpuUs).padStart(5)} us/handshake (= ${fmt(1e6 / cpuUs).padStart(6)} /s per core)   failed ${failed}, rss ${fmt(s.memory.rssBytes / 2 ** 20)} MiB`);
+        return 1e6 / cpuUs;
       } finally {
         await t.stop();
       }
@@ -259,7 +270,7 @@ export async function main(args: string[]): Promise<number> {
     }
     const rs256 = await rate('accepted handshakes, RS256 verify', [], validPaths, 'first_event');
     const noauth = await rate('accepted handshakes, auth off (no token, POC)', ['--auth-required', 'false'], noTokenPaths, 'first_event');
-    log(`  auth cost: RS256 throughput is ${fmt((rs256 / noauth) * 100, 1)} % of auth-off (${fmt((1 - rs256 / noauth) * 100, 1)} % lost)`);
+    log(`  auth cost (target CPU per handshake): RS256 capacity is ${fmt((rs256 / noauth) * 100, 1)} % of auth-off (${fmt((1 - rs256 / noauth) * 100, 1)} % lost)`);
     await rate('rejected handshakes, close style (1008)', [], invalidPaths, 'close_1008');
     await rate('rejected handshakes, http style (403)', ['--reject-style', 'http'], invalidPaths, 'http_403');
     }
