@@ -2,7 +2,7 @@
 // internal/js/modules/k6/crypto/crypto.go). Output encodings: hex, base64, base64url,
 // base64rawurl, binary (ArrayBuffer).
 import { createHash, createHmac, randomBytes as nodeRandomBytes } from 'node:crypto';
-import type { ModuleFactory } from '../types.ts';
+import type { ModuleFactory, VuRuntime } from '../types.ts';
 import { engineVu } from './engine-vu.ts';
 import type { VU } from '../vu.ts';
 
@@ -45,7 +45,7 @@ function encode(vu: VU, digest: Buffer, enc: unknown): unknown {
   }
 }
 
-export const createCryptoModule: ModuleFactory = (rt) => {
+export const createCryptoModule = ((rt: VuRuntime) => {
   const vu = engineVu(rt);
   const algo = (a: unknown) => {
     const n = ALGOS[String(a)];
@@ -88,4 +88,4 @@ export const createCryptoModule: ModuleFactory = (rt) => {
       return ab;
     },
   };
-};
+}) satisfies ModuleFactory;

@@ -1,7 +1,7 @@
 // `k6/data`: SharedArray, built once per name for the whole process and shared by every
 // VU (k6 internal/js/modules/k6/data/{data.go,share.go}). Only the JSON strings are stored;
 // each read parses and deep-freezes the element in the reading VU's realm, as k6 does.
-import type { ModuleFactory } from '../types.ts';
+import type { ModuleFactory, VuRuntime } from '../types.ts';
 import { engineVu } from './engine-vu.ts';
 import type { VU } from '../vu.ts';
 
@@ -57,7 +57,7 @@ function wrap(vu: VU, arr: readonly string[]): unknown {
   });
 }
 
-export const createDataModule: ModuleFactory = (rt) => {
+export const createDataModule = ((rt: VuRuntime) => {
   const vu = engineVu(rt);
   const store = vu.ctx.sharedArrays;
   function SharedArray(name: unknown, fn: unknown) {
@@ -78,4 +78,4 @@ export const createDataModule: ModuleFactory = (rt) => {
     return wrap(vu, arr);
   }
   return { SharedArray };
-};
+}) satisfies ModuleFactory;

@@ -1,6 +1,6 @@
 // `k6/encoding`: b64encode/b64decode with std, rawstd, url, rawurl (k6
 // internal/js/modules/k6/encoding/encoding.go).
-import type { ModuleFactory } from '../types.ts';
+import type { ModuleFactory, VuRuntime } from '../types.ts';
 import { engineVu } from './engine-vu.ts';
 import type { VU } from '../vu.ts';
 
@@ -11,7 +11,7 @@ function toBytes(vu: VU, input: unknown): Buffer {
   throw new vu.realm.TypeError('invalid type: b64encode expects a string or an ArrayBuffer');
 }
 
-export const createEncodingModule: ModuleFactory = (rt) => {
+export const createEncodingModule = ((rt: VuRuntime) => {
   const vu = engineVu(rt);
   return {
     b64encode(input: unknown, encoding?: unknown): string {
@@ -42,4 +42,4 @@ export const createEncodingModule: ModuleFactory = (rt) => {
       return ab;
     },
   };
-};
+}) satisfies ModuleFactory;

@@ -1,6 +1,6 @@
 // `k6/execution` (k6 internal/js/modules/k6/execution/execution.go): vu, scenario,
 // instance and test, as accessor properties that throw in the init context.
-import type { ModuleFactory } from '../types.ts';
+import type { ModuleFactory, VuRuntime } from '../types.ts';
 import { TestAbortError } from '../errors.ts';
 import { engineVu } from './engine-vu.ts';
 import type { VU } from '../vu.ts';
@@ -46,7 +46,7 @@ function tagsProxy(vu: VU, kind: 'tags' | 'metadata'): object {
   });
 }
 
-export const createExecutionModule: ModuleFactory = (rt) => {
+export const createExecutionModule = ((rt: VuRuntime) => {
   const vu = engineVu(rt);
   const ctx = vu.ctx;
   const guard = (msg: string) => {
@@ -131,7 +131,7 @@ export const createExecutionModule: ModuleFactory = (rt) => {
   const exports = accessors(exec);
   Object.defineProperty(exports, 'default', { value: exec, enumerable: false });
   return exports;
-};
+}) satisfies ModuleFactory;
 
 function deepFreeze(o: unknown): void {
   if (o === null || typeof o !== 'object') return;

@@ -1,7 +1,7 @@
 // `k6`: check, group, sleep, fail, randomSeed (k6 internal/js/modules/k6/k6.go).
 import type { GroupNode } from '../context.ts';
 import { newGroup } from '../context.ts';
-import type { ModuleFactory } from '../types.ts';
+import type { ModuleFactory, VuRuntime } from '../types.ts';
 import { engineVu, userTags } from './engine-vu.ts';
 import { nowMs } from '../metrics.ts';
 
@@ -25,7 +25,7 @@ function isAsyncFn(f: unknown): boolean {
   return typeof f === 'function' && (f as { constructor?: { name?: string } }).constructor?.name === 'AsyncFunction';
 }
 
-export const createK6Module: ModuleFactory = (rt) => {
+export const createK6Module = ((rt: VuRuntime) => {
   const vu = engineVu(rt);
   const ctx = vu.ctx;
   // Seedable PRNG for randomSeed (mulberry32); Math.random is per-realm, so seeding swaps it.
@@ -47,11 +47,11 @@ export const createK6Module: ModuleFactory = (rt) => {
     sleep(secs: unknown) {
       vu.sleep(Number(secs));
     },
-    fail(msg?: unknown) {
+    fail(msg?: unknown): never {
       throw new vu.realm.Error(msg === undefined ? '' : String(msg));
     },
     randomSeed,
-    group(name: unknown, fn: unknown) {
+    group<RT>(name: string, fn: () => RT): RT {
       if (vu.inInit) throw new vu.realm.Error('Using group() in the init context is not supported');
       if (typeof fn !== 'function') throw new vu.realm.Error('group() requires a callback as a second argument');
       if (isAsyncFn(fn)) {
@@ -66,7 +66,7 @@ export const createK6Module: ModuleFactory = (rt) => {
       groupAt(ctx.rootGroup, vu.groupPath);
       const start = nowMs();
       try {
-        return (fn as () => unknown)();
+        return fn();
       } finally {
         const end = nowMs();
         ctx.registry.push({ metric: ctx.builtins.groupDuration, time: end, value: end - start, tags: vu.tags(), metadata: vu.metadata() });
@@ -116,4 +116,4 @@ export const createK6Module: ModuleFactory = (rt) => {
       return succ;
     },
   };
-};
+}) satisfies ModuleFactory;

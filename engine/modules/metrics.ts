@@ -1,6 +1,6 @@
 // `k6/metrics`: Counter, Gauge, Trend, Rate (k6 internal/js/modules/k6/metrics/metrics.go).
 import type { MetricType } from '../types.ts';
-import type { ModuleFactory } from '../types.ts';
+import type { ModuleFactory, VuRuntime } from '../types.ts';
 import { engineVu, userTags } from './engine-vu.ts';
 import { nowMs } from '../metrics.ts';
 
@@ -10,7 +10,7 @@ function limitValue(v: string): string {
   return `${chars.slice(0, 50).join('')}... omitting ${chars.length - 100} characters ...${chars.slice(-50).join('')}`;
 }
 
-export const createMetricsModule: ModuleFactory = (rt) => {
+export const createMetricsModule = ((rt: VuRuntime) => {
   const vu = engineVu(rt);
   const ctx = vu.ctx;
   const make = (type: MetricType) =>
@@ -61,4 +61,4 @@ export const createMetricsModule: ModuleFactory = (rt) => {
     Trend: make('trend'),
     Rate: make('rate'),
   };
-};
+}) satisfies ModuleFactory;

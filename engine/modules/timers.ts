@@ -1,8 +1,8 @@
 // `k6/timers`: the same per-VU timers as the globals (k6 internal/js/modules/k6/timers).
-import type { ModuleFactory } from '../types.ts';
+import type { ModuleFactory, VuRuntime } from '../types.ts';
 import { engineVu } from './engine-vu.ts';
 
-export const createTimersModule: ModuleFactory = (rt) => {
+export const createTimersModule = ((rt: VuRuntime) => {
   const vu = engineVu(rt);
   return {
     setTimeout: vu.setTimeout,
@@ -10,4 +10,4 @@ export const createTimersModule: ModuleFactory = (rt) => {
     setInterval: vu.setInterval,
     clearInterval: vu.clearInterval,
   };
-};
+}) satisfies ModuleFactory;

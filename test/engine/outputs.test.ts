@@ -37,7 +37,7 @@ describe('engine outputs', () => {
       });
       const points = lines.filter((l) => l.type === 'Point' && l.metric === 'voice_things');
       assert.equal(points.length, 2);
-      const p = points[0];
+      const p = points[0] as Record<string, any>;
       assert.deepEqual(Object.keys(p), ['metric', 'type', 'data']);
       assert.match(p.data.time, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z$/);
       assert.equal(p.data.value, 1);

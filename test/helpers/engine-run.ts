@@ -58,8 +58,10 @@ export async function runScript(
 }
 
 /** A metric's values from the summary data (throws when the metric is absent). */
-export function metricValues(r: RunResult, name: string): Record<string, number> {
+type KnownValues = Record<'count' | 'rate' | 'value' | 'min' | 'max' | 'avg' | 'med' | 'passes' | 'fails', number>;
+
+export function metricValues(r: RunResult, name: string): KnownValues & Record<string, number> {
   const m = (r.summaryData?.metrics as Record<string, { values: Record<string, number> }> | undefined)?.[name];
   if (!m) throw new Error(`metric ${name} not in summary (have: ${Object.keys((r.summaryData?.metrics as object) ?? {}).join(', ')})`);
-  return m.values;
+  return m.values as KnownValues & Record<string, number>;
 }
