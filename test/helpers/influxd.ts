@@ -27,6 +27,10 @@ export interface RunningInfluxd {
   /** http://127.0.0.1:PORT */
   readonly url: string;
   readonly port: number;
+  /** The temporary directory (config, meta, data, wal); removed by stop(). */
+  readonly dir: string;
+  /** The generated configuration file. */
+  readonly configPath: string;
   /** Runs InfluxQL (one or more statements); timestamps as epoch milliseconds. Throws on an HTTP or statement error. */
   query(q: string, db?: string): Promise<InfluxResult[]>;
   /** Writes line protocol (precision ms unless given). */
@@ -41,7 +45,6 @@ export function findInfluxd(): string | null {
   const candidates: string[] = [];
   if (process.env.INFLUXD_BIN) candidates.push(process.env.INFLUXD_BIN);
   for (const dir of (process.env.PATH ?? '').split(delimiter)) if (dir) candidates.push(join(dir, 'influxd'));
-  candidates.push('/usr/bin/influxd');
   for (const c of candidates) {
     try {
       accessSync(c, constants.X_OK);
@@ -216,6 +219,8 @@ async function startOnce(bin: string, timeoutMs: number): Promise<RunningInfluxd
   return {
     url,
     port: httpPort,
+    dir,
+    configPath,
     log: () => logText,
     async query(q, db) {
       const body = new URLSearchParams({ q, epoch: 'ms' });
