@@ -182,7 +182,7 @@ describe('docker-compose.yml', () => {
     assert.equal(d.type, 'influxdb');
     assert.equal(d.uid, 'voice-influxdb');
     assert.equal(d.url, 'http://influxdb:8086');
-    assert.notEqual(d.jsonData.version, 'Flux');
+    assert.equal(d.jsonData.version, 'InfluxQL');
     assert.equal(d.jsonData.httpHeaderName1, 'Authorization');
     assert.equal(d.secureJsonData.httpHeaderValue1, 'Token ${INFLUXDB_TOKEN}');
     assert.equal(d.jsonData.dbName, '${INFLUXDB_V1_DB}');
