@@ -7,7 +7,7 @@ import http from 'node:http';
 import https from 'node:https';
 import type net from 'node:net';
 import type { Metric, ModuleFactory, Sample, Tags, VuRuntime } from '../types.ts';
-import { applyUserTags, canonicalHeaderKey, countData, setSystemTag, urlForMessage } from './net-common.ts';
+import { applyUserTags, canonicalHeaderKey, countData, isArrayBuffer, scriptRealm, setSystemTag, urlForMessage } from './net-common.ts';
 import { goError, k6HttpErrorCode, type NodeNetError } from './net-errors.ts';
 
 const DEFAULT_TIMEOUT_MS = 60_000;
@@ -142,7 +142,7 @@ function cleanUrl(s: string, u: URL): string {
 function bodyFromArg(body: unknown, headers: Record<string, string>): { buf?: Buffer; text?: string } {
   if (body === undefined || body === null) return {};
   if (typeof body === 'string') return { buf: Buffer.from(body), text: body };
-  if (body instanceof ArrayBuffer) return { buf: Buffer.from(body.slice(0)), text: Buffer.from(body).toString() };
+  if (isArrayBuffer(body)) return { buf: Buffer.from(body.slice(0)), text: Buffer.from(body).toString() };
   if (ArrayBuffer.isView(body)) {
     const b = Buffer.from(body.buffer, body.byteOffset, body.byteLength);
     return { buf: Buffer.from(b), text: b.toString() };
@@ -184,6 +184,7 @@ export function httpExports(vu: VuRuntime) {
     https: new https.Agent({ keepAlive: true }),
   };
   let defaultCallback: ExpectedStatuses | null = expectedStatuses({ min: 200, max: 399 });
+  const realm = scriptRealm(vu);
 
   function parseRequest(method: string, urlArg: unknown, body: unknown, params: unknown): ParsedRequest {
     let urlString: string;
@@ -474,11 +475,11 @@ export function httpExports(vu: VuRuntime) {
     let body: unknown = null;
     if (res && !res.error) {
       if (req.responseType === 'text') body = bodyBuf!.toString('utf8');
-      else if (req.responseType === 'binary') body = bodyBuf!.buffer.slice(bodyBuf!.byteOffset, bodyBuf!.byteOffset + bodyBuf!.byteLength);
+      else if (req.responseType === 'binary') body = realm.arrayBuffer(bodyBuf!);
     }
     const reqHeaders: Record<string, string[]> = {};
     for (const [k, v] of Object.entries(req.headers)) reqHeaders[k] = [v];
-    const response = {
+    const response = Object.assign(realm.object(), {
       remote_ip: res?.remoteIp ?? '',
       remote_port: res?.remotePort ?? 0,
       url: res?.url ?? req.urlString,
@@ -497,13 +498,13 @@ export function httpExports(vu: VuRuntime) {
       request: { method: req.method, url: req.urlString, headers: reqHeaders, body: req.bodyText ?? '', cookies: {} },
       json(selector?: unknown): unknown {
         if (this.body === null || this.body === undefined) {
-          throw goError('the body is null so we can\'t transform it to JSON - this likely was because of a request error getting the response');
+          throw realm.error(goError('the body is null so we can\'t transform it to JSON - this likely was because of a request error getting the response'));
         }
         const text = typeof this.body === 'string' ? this.body : Buffer.from(this.body as ArrayBuffer).toString();
         if (selector !== undefined) {
           let v: unknown;
           try {
-            v = JSON.parse(text);
+            v = realm.jsonParse(text);
           } catch {
             return undefined;
           }
@@ -514,20 +515,20 @@ export function httpExports(vu: VuRuntime) {
           return v;
         }
         try {
-          return JSON.parse(text);
+          return realm.jsonParse(text);
         } catch (e) {
-          throw goError(`cannot parse json due to an error at line 1: ${(e as Error).message}`);
+          throw realm.error(goError(`cannot parse json due to an error at line 1: ${(e as Error).message}`));
         }
       },
       html(): never {
-        throw goError(`Response.html() ${SYNC_UNSUPPORTED.replace(/: use.*$/, '')}`);
+        throw realm.error(goError(`Response.html() ${SYNC_UNSUPPORTED.replace(/: use.*$/, '')}`));
       },
-    };
+    });
     return response;
   }
 
   function asyncRequest(method: unknown, url: unknown, body?: unknown, params?: unknown): Promise<unknown> {
-    if (vu.inInit) throw goError('Making http requests in the init context is not supported');
+    if (vu.inInit) throw realm.error(goError('Making http requests in the init context is not supported'));
     const meth = String(method);
     let req: ParsedRequest;
     try {
@@ -535,22 +536,22 @@ export function httpExports(vu: VuRuntime) {
     } catch (e) {
       // k6 handleParseRequestError: a warning and a Response carrying the error, unless throw.
       const k6Code = (e as { k6Code?: number }).k6Code ?? 0;
-      if (params !== null && typeof params === 'object' && (params as { throw?: unknown }).throw) return Promise.reject(e);
+      if (params !== null && typeof params === 'object' && (params as { throw?: unknown }).throw) return realm.promise((_, rej) => rej(realm.error(e)));
       vu.warn(`Request Failed error=${JSON.stringify((e as Error).message)}`);
       const dummy: ParsedRequest = {
         method: meth, url: new URL('http://invalid/'), urlString: String(url), name: undefined, headers: {}, body: undefined,
         bodyText: undefined, tags: {}, timeoutMs: 0, redirects: 0, responseType: 'text', responseCallback: null, throwErrors: false,
       };
-      return Promise.resolve(makeResponse(dummy, undefined, { code: k6Code, message: (e as Error).message }));
+      return realm.promise((res) => res(makeResponse(dummy, undefined, { code: k6Code, message: (e as Error).message })));
     }
     const handle = vu.registerCallback();
-    return new Promise((resolve, reject) => {
+    return realm.promise<unknown>((resolve, reject) => {
       perform(req).then(
         (res) => {
           handle.enqueue(() => {
-            if (res.switchingProtocols) return reject(goError(`unsupported response status: ${res.switchingProtocols}`));
+            if (res.switchingProtocols) return reject(realm.error(goError(`unsupported response status: ${res.switchingProtocols}`)));
             if (res.error) {
-              if (req.throwErrors) return reject(goError(res.error.message));
+              if (req.throwErrors) return reject(realm.error(goError(res.error.message)));
               // The token stays out of logs: k6 logs the Go error, which embeds the URL; we log the k6 error text.
               if (!vu.signal.aborted) vu.warn(`Request Failed error=${JSON.stringify(res.error.message)}`);
             }
@@ -559,7 +560,7 @@ export function httpExports(vu: VuRuntime) {
           handle.release();
         },
         (e: unknown) => {
-          handle.enqueue(() => reject(e));
+          handle.enqueue(() => reject(realm.error(e)));
           handle.release();
         },
       );
@@ -567,7 +568,7 @@ export function httpExports(vu: VuRuntime) {
   }
 
   const syncForm = (name: string) => (): never => {
-    throw goError(`http.${name}() ${SYNC_UNSUPPORTED}`);
+    throw realm.error(goError(`http.${name}() ${SYNC_UNSUPPORTED}`));
   };
 
   function url(strings: TemplateStringsArray, ...values: unknown[]): K6Url {
@@ -595,11 +596,11 @@ export function httpExports(vu: VuRuntime) {
     del: syncForm('del'),
     options: syncForm('options'),
     batch: syncForm('batch'),
-    expectedStatuses,
+    expectedStatuses: (...args: unknown[]): ExpectedStatuses => realm.call(() => expectedStatuses(...args)),
     setResponseCallback(cb: unknown): void {
       if (cb === null || cb === undefined) defaultCallback = null;
       else if (cb instanceof ExpectedStatuses) defaultCallback = cb;
-      else throw goError('unsupported argument, expected http.expectedStatuses');
+      else throw realm.error(goError('unsupported argument, expected http.expectedStatuses'));
     },
     url,
   };

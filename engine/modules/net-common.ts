@@ -2,7 +2,8 @@
 // parses them (js/common/tags.go ApplyCustomUserTags), and Go-like URL checks.
 import net from 'node:net';
 import tls from 'node:tls';
-import type { Tags } from '../types.ts';
+import { types as utilTypes } from 'node:util';
+import type { ScriptRealm, Tags, VuRuntime } from '../types.ts';
 import { goError } from './net-errors.ts';
 
 /** Go's textproto.CanonicalMIMEHeaderKey ("sec-websocket-key" → "Sec-Websocket-Key"). */
@@ -77,4 +78,63 @@ export function countData(vu: unknown, sent: number, received: number): void {
 export function urlForMessage(s: string): string {
   const q = s.indexOf('?');
   return q < 0 ? s : `${s.slice(0, q)}?…`;
+}
+
+// ---- the script realm ----------------------------------------------------------------
+// Scripts run in another vm context: values handed to them come from their realm so that
+// `instanceof ArrayBuffer`/`Error` hold there, and checks on values coming from them must
+// not use this realm's constructors.
+
+export const isArrayBuffer = (v: unknown): v is ArrayBuffer => utilTypes.isArrayBuffer(v);
+export const isDataView = (v: unknown): v is DataView => utilTypes.isDataView(v);
+export const isStringObject = (v: unknown): boolean => typeof v === 'string' || utilTypes.isStringObject(v);
+
+export interface Realm {
+  arrayBuffer(bytes: Uint8Array): ArrayBuffer;
+  uint8(bytes: Uint8Array): Uint8Array;
+  object(): Record<string, unknown>;
+  array<T>(xs: readonly T[]): T[];
+  jsonParse(text: string): unknown;
+  promise<T>(executor: (resolve: (v: T) => void, reject: (e: unknown) => void) => void): Promise<T>;
+  /** A main-realm GoError (from goError) as an error of the script realm; other values unchanged. */
+  error(e: unknown): unknown;
+  /** Runs fn and rethrows its GoErrors in the script realm. */
+  call<T>(fn: () => T): T;
+}
+
+export function scriptRealm(vu: VuRuntime): Realm {
+  const r: ScriptRealm | undefined = vu.realm;
+  const realm: Realm = {
+    arrayBuffer(bytes) {
+      const AB = r?.ArrayBuffer ?? ArrayBuffer;
+      const U8 = r?.Uint8Array ?? Uint8Array;
+      const ab = new AB(bytes.byteLength);
+      new U8(ab).set(bytes);
+      return ab;
+    },
+    uint8(bytes) {
+      const U8 = r?.Uint8Array ?? Uint8Array;
+      const u = new U8(bytes.byteLength);
+      u.set(bytes);
+      return u;
+    },
+    object: () => (r ? new r.Object() : {}) as Record<string, unknown>,
+    array: <T,>(xs: readonly T[]) => (r ? r.Array.from(xs) : [...xs]) as T[],
+    jsonParse: (text) => (r?.JSON ?? JSON).parse(text),
+    promise: <T,>(ex: (res: (v: T) => void, rej: (e: unknown) => void) => void) => new (r?.Promise ?? Promise)<T>(ex),
+    error(e) {
+      if (!r || !(e instanceof Error) || e.name !== 'GoError') return e;
+      const out = new r.Error(e.message);
+      out.name = 'GoError';
+      return out;
+    },
+    call<T>(fn: () => T): T {
+      try {
+        return fn();
+      } catch (e) {
+        throw realm.error(e);
+      }
+    },
+  };
+  return realm;
 }

@@ -6,7 +6,10 @@ import type { IncomingMessage } from 'node:http';
 import type net from 'node:net';
 import WsClient from 'ws';
 import type { CallbackHandle, Metric, ModuleFactory, Sample, Tags, VuRuntime } from '../types.ts';
-import { applyUserTags, canonicalHeaderKey, countData, goUrlParts, setSystemTag, trackedConnect, urlForMessage } from './net-common.ts';
+import {
+  applyUserTags, canonicalHeaderKey, countData, goUrlParts, isArrayBuffer, isDataView, isStringObject, scriptRealm,
+  setSystemTag, trackedConnect, urlForMessage, type Realm,
+} from './net-common.ts';
 import { goError, goNetErrorText, type NodeNetError } from './net-errors.ts';
 
 const HANDSHAKE_TIMEOUT_MS = 60_000; // k6: websocket.Dialer{HandshakeTimeout: 60 s}
@@ -51,8 +54,8 @@ const blobBytes = new WeakMap<object, Uint8Array>();
 
 function partBytes(part: unknown, blobCtor: unknown): Uint8Array {
   if (typeof part === 'string') return new TextEncoder().encode(part);
-  if (part instanceof ArrayBuffer) return new Uint8Array(part.slice(0));
-  if (part instanceof DataView) return new Uint8Array(part.buffer.slice(0)); // k6 takes the whole buffer
+  if (isArrayBuffer(part)) return new Uint8Array(part.slice(0));
+  if (isDataView(part)) return new Uint8Array(part.buffer.slice(0)); // k6 takes the whole buffer
   if (ArrayBuffer.isView(part)) return new Uint8Array(part.buffer.slice(part.byteOffset, part.byteOffset + part.byteLength));
   if (part !== null && typeof part === 'object' && blobBytes.has(part) && (part as { constructor?: unknown }).constructor === blobCtor) {
     return blobBytes.get(part)!.slice();
@@ -60,9 +63,12 @@ function partBytes(part: unknown, blobCtor: unknown): Uint8Array {
   throw goError(`failed to process [blobParts]: unsupported type: ${typeof part}`);
 }
 
-export function makeBlobClass() {
+export function makeBlobClass(realm: Realm) {
   class Blob {
     constructor(parts?: unknown, options?: unknown) {
+      realm.call(() => this.init(parts, options));
+    }
+    private init(parts?: unknown, options?: unknown): void {
       const chunks: Uint8Array[] = [];
       if (parts !== undefined && parts !== null) {
         if (!Array.isArray(parts)) throw goError('failed to process [blobParts]: expected an array');
@@ -87,13 +93,15 @@ export function makeBlobClass() {
     }
     arrayBuffer(): Promise<ArrayBuffer> {
       const d = blobBytes.get(this)!;
-      return Promise.resolve(d.slice().buffer);
+      return realm.promise((res) => res(realm.arrayBuffer(d)));
     }
     bytes(): Promise<Uint8Array> {
-      return Promise.resolve(blobBytes.get(this)!.slice());
+      const d = blobBytes.get(this)!;
+      return realm.promise((res) => res(realm.uint8(d)));
     }
     text(): Promise<string> {
-      return Promise.resolve(new TextDecoder().decode(blobBytes.get(this)!));
+      const d = blobBytes.get(this)!;
+      return realm.promise((res) => res(new TextDecoder().decode(d)));
     }
     slice(start?: number, end?: number, contentType?: string): Blob {
       const d = blobBytes.get(this)!;
@@ -186,7 +194,7 @@ function parseParams(vu: VuRuntime, raw: unknown): ParsedParams {
 
 function parseProtocols(raw: unknown): string[] {
   if (raw === undefined || raw === null) return [];
-  if (typeof raw === 'string' || raw instanceof String) return [String(raw)];
+  if (isStringObject(raw)) return [String(raw)];
   if (Array.isArray(raw)) return raw.map((x) => String(x));
   return [];
 }
@@ -194,7 +202,7 @@ function parseProtocols(raw: unknown): string[] {
 /** The bytes k6 sends for a `send()` argument, or throws its error. */
 function sendPayload(data: unknown, Blob: BlobClass): { bytes: Buffer | string; binary: boolean; size: number } {
   if (typeof data === 'string') return { bytes: data, binary: false, size: Buffer.byteLength(data) };
-  if (data instanceof ArrayBuffer) return { bytes: Buffer.from(data.slice(0)), binary: true, size: data.byteLength };
+  if (isArrayBuffer(data)) return { bytes: Buffer.from(data.slice(0)), binary: true, size: data.byteLength };
   if (ArrayBuffer.isView(data)) {
     const b = Buffer.from(data.buffer.slice(data.byteOffset, data.byteOffset + data.byteLength));
     return { bytes: b, binary: true, size: b.length };
@@ -254,6 +262,7 @@ class Socket {
     private readonly vu: VuRuntime,
     private readonly m: WsMetrics,
     private readonly Blob: BlobClass,
+    private readonly realm: Realm,
     private readonly url: string,
     protocols: string[],
     private readonly params: ParsedParams,
@@ -274,37 +283,40 @@ class Socket {
   // ----- JS surface (defineWebsocket) -----
 
   private defineObject(): Record<string, unknown> {
-    const o: Record<string, unknown> = {};
+    const o = this.realm.object();
+    const R = this.realm;
     const ro = (v: unknown) => ({ value: v, enumerable: true, writable: false, configurable: false });
     const get = (g: () => unknown, s?: (v: unknown) => void) => ({ get: g, set: s, enumerable: true, configurable: false });
     Object.defineProperties(o, {
-      addEventListener: ro((type: unknown, handler: unknown) => this.addEventListener(type, handler)),
-      send: ro((data: unknown) => this.send(data)),
-      ping: ro(() => this.ping()),
-      close: ro((code?: unknown, reason?: unknown) => this.close(code, reason)),
+      addEventListener: ro((type: unknown, handler: unknown) => R.call(() => this.addEventListener(type, handler))),
+      send: ro((data: unknown) => R.call(() => this.send(data))),
+      ping: ro(() => R.call(() => this.ping())),
+      close: ro((code?: unknown, reason?: unknown) => R.call(() => this.close(code, reason))),
       url: ro(this.url),
       readyState: get(() => this.readyState),
       bufferedAmount: get(() => this.bufferedAmount),
-      extensions: get(() => [...this.extensions]),
+      extensions: get(() => R.array(this.extensions)),
       protocol: get(() => this.protocol),
       binaryType: get(
         () => this.binaryType,
-        (v: unknown) => {
-          const s = String(v);
-          if (s !== 'blob' && s !== 'arraybuffer') throw goError(`unknown binaryType ${s}, the supported ones are "blob" and "arraybuffer"`);
-          this.binaryType = s;
-        },
+        (v: unknown) =>
+          R.call(() => {
+            const s = String(v);
+            if (s !== 'blob' && s !== 'arraybuffer') throw goError(`unknown binaryType ${s}, the supported ones are "blob" and "arraybuffer"`);
+            this.binaryType = s;
+          }),
       ),
     });
     for (const t of ['message', 'error', 'open', 'close', 'ping', 'pong'] as const) {
       const prop = `on${t}`;
       Object.defineProperty(o, prop, get(
         () => this.on.get(t) ?? null,
-        (v: unknown) => {
-          if (v === null || v === undefined) return void this.on.set(t, null);
-          if (typeof v !== 'function') throw goError(`a value for '${prop}' should be callable`);
-          this.on.set(t, v as Listener);
-        },
+        (v: unknown) =>
+          R.call(() => {
+            if (v === null || v === undefined) return void this.on.set(t, null);
+            if (typeof v !== 'function') throw goError(`a value for '${prop}' should be callable`);
+            this.on.set(t, v as Listener);
+          }),
       ));
     }
     return o;
@@ -413,7 +425,7 @@ class Socket {
   // ----- events -----
 
   private newEvent(type: EventType, time: number, extra?: Record<string, unknown>): Record<string, unknown> {
-    const ev: Record<string, unknown> = {};
+    const ev = this.realm.object();
     const obj = this.obj;
     Object.defineProperties(ev, {
       type: { get: () => type, enumerable: true },
@@ -635,8 +647,7 @@ class Socket {
     this.push(this.m.msgsReceived, t, 1);
     let data: unknown;
     if (isBinary) {
-      const ab = buf.buffer.slice(buf.byteOffset, buf.byteOffset + buf.byteLength) as ArrayBuffer;
-      data = this.binaryType === 'blob' ? new this.Blob([ab]) : ab;
+      data = this.binaryType === 'blob' ? new this.Blob([buf]) : this.realm.arrayBuffer(buf);
     } else {
       data = buf.toString('utf8');
     }
@@ -777,13 +788,16 @@ function errorText(e: unknown): string {
 
 /** The k6/websockets exports for one VU (typed, for the @types/k6 guard in net-k6-types.ts). */
 export function websocketsExports(vu: VuRuntime) {
-  const Blob = makeBlobClass();
+  const realm = scriptRealm(vu);
+  const Blob = makeBlobClass(realm);
   const metrics = declareMetrics(vu); // k6's built-in metrics always exist
   function WebSocket(url: unknown, protocols?: unknown, params?: unknown): Record<string, unknown> {
-    const u = parseUrl(url);
-    const p = parseParams(vu, params);
-    const protos = parseProtocols(protocols);
-    return new Socket(vu, metrics, Blob, u, protos, p).obj;
+    return realm.call(() => {
+      const u = parseUrl(url);
+      const p = parseParams(vu, params);
+      const protos = parseProtocols(protocols);
+      return new Socket(vu, metrics, Blob, realm, u, protos, p).obj;
+    });
   }
   return { WebSocket, Blob };
 }

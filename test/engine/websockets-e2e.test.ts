@@ -137,4 +137,43 @@ export default function () {
     assert.deepEqual(logs, ['close ran']);
     assert.match(err, /level=error msg="[^"]*boom in open/);
   });
+
+  test('values cross the realm boundary as script-realm objects (binary frames, Blob, errors, promises, json)', async () => {
+    const { res, logs } = await run(
+      'realm',
+      `
+import { WebSocket, Blob } from 'k6/websockets';
+import http from 'k6/http';
+export const options = { iterations: 1 };
+export default async function () {
+  const p = http.asyncRequest('GET', __ENV.HTTP + '/http/200');
+  console.log('promise ' + (p instanceof Promise));
+  const r = await p;
+  console.log('json ' + (r.json() instanceof Object));
+  try { http.get('x'); } catch (e) { console.log('sync ' + (e instanceof Error) + ' ' + e.name); }
+  const ws = new WebSocket(__ENV.WS + '/ws/echo');
+  ws.binaryType = 'arraybuffer';
+  let n = 0;
+  ws.onopen = (ev) => {
+    console.log('event ' + (ev instanceof Object));
+    try { ws.send({}); } catch (e) { console.log('send ' + (e instanceof Error)); }
+    ws.send(new Uint8Array([7, 8, 9]).buffer);
+  };
+  ws.onmessage = async (e) => {
+    n++;
+    if (n === 1) {
+      console.log('ab ' + (e.data instanceof ArrayBuffer) + ' ' + Array.from(new Uint8Array(e.data)).join(','));
+      ws.binaryType = 'blob';
+      ws.send(new Blob(['hi']));
+    } else {
+      console.log('blob ' + (e.data instanceof Blob) + ' ' + ((await e.data.arrayBuffer()) instanceof ArrayBuffer) + ' ' + (await e.data.text()));
+      ws.close();
+    }
+  };
+}`,
+    );
+    assert.equal(res.exitCode, 0, res.error);
+    assert.deepEqual(logs, ['promise true', 'json true', 'sync true GoError', 'event true', 'send true', 'ab true 7,8,9', 'blob true true hi']);
+  });
 });
+
