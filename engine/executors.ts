@@ -1,6 +1,7 @@
 // The six k6 executors (k6 lib/executor/*.go) over a shared VU pool. Each scenario gets a
 // "soft" stop (no new iterations: duration / maxDuration reached) and a "hard" stop
 // (soft + gracefulStop, or test abort) that interrupts running iterations.
+import { setMaxListeners } from 'node:events';
 import type { EngineContext } from './context.ts';
 import type { ScenarioConfig, Stage } from './options.ts';
 import type { ExecutionTuple, SegmentedIndex } from './segments.ts';
@@ -51,6 +52,8 @@ class RunningScenario implements ScenarioState {
     cfg: ScenarioConfig,
     private readonly index: SegmentedIndex,
   ) {
+    // Every running iteration listens on these (10k VUs → 10k listeners).
+    setMaxListeners(0, this.soft.signal, this.hard.signal);
     this.name = cfg.name;
     this.executor = cfg.executor;
     this.exec = cfg.exec;

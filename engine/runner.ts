@@ -1,5 +1,6 @@
 // The run: load → init → options → thresholds → outputs → setup → scenarios → teardown →
 // summary, with k6's exit codes. Used by the CLI and (through index.ts) by tests.
+import { setMaxListeners } from 'node:events';
 import { writeFile } from 'node:fs/promises';
 import { resolve as resolvePath } from 'node:path';
 import { type EngineContext, type InstanceCounters, newGroup } from './context.ts';
@@ -114,8 +115,26 @@ export async function runK6(opts: RunOptions): Promise<RunResult> {
   const penv = opts.processEnv ?? process.env;
   const outputs: Output[] = [];
   const cleanups: (() => void)[] = [];
+  // A promise the script rejects and never handles: k6 logs it ("Uncaught (in promise)");
+  // Node would otherwise end the process.
+  const onUnhandled = (reason: unknown) => logger.log('error', `Uncaught (in promise) ${describeThrown(reason)}`, { source: 'stacktrace' });
+  process.on('unhandledRejection', onUnhandled);
+  cleanups.push(() => process.off('unhandledRejection', onUnhandled));
+  // Second stage of the watchdog: if the run still has not finished some time after the
+  // first stage aborted it, give up on it and return (the CLI then exits the process).
+  let hardTimer: NodeJS.Timeout | undefined;
+  let armHardStop: (ms: number) => void = () => undefined;
+  const hardStop = new Promise<RunResult>((resolve) => {
+    armHardStop = (ms: number) => {
+      hardTimer = setTimeout(() => {
+        logger.log('error', 'engine watchdog: the run did not stop after being aborted; giving up on it');
+        resolve({ exitCode: ExitCode.genericTimeout, error: 'watchdog' });
+      }, ms);
+    };
+  });
+  cleanups.push(() => clearTimeout(hardTimer));
   try {
-    return await run(opts, logger, stdout, stderr, penv, outputs, cleanups);
+    return await Promise.race([run(opts, logger, stdout, stderr, penv, outputs, cleanups, (ms) => armHardStop(ms)), hardStop]);
   } catch (e) {
     const code = e instanceof EngineError ? e.exitCode : ExitCode.generic;
     const msg = e instanceof EngineError ? e.message : describeThrown(e);
@@ -136,6 +155,7 @@ async function run(
   penv: Record<string, string | undefined>,
   outputs: Output[],
   cleanups: (() => void)[],
+  armHardStop: (ms: number) => void,
 ): Promise<RunResult> {
   const modules = await moduleRegistry();
   const script = await loadScript(opts.script);
@@ -155,6 +175,7 @@ async function run(
 
   const counters: InstanceCounters = { iterationsCompleted: 0, iterationsInterrupted: 0, vusActive: 0, vusInitialized: 0 };
   const testAbort = new AbortController();
+  setMaxListeners(0, testAbort.signal);
   let abortReason: { code: number; msg: string } | undefined;
   let markedFailed = false;
   const options: Record<string, unknown> = {};
@@ -318,6 +339,7 @@ async function run(
   }, watchdogMs);
   watchdog.unref();
   cleanups.push(() => clearTimeout(watchdog));
+  armHardStop(watchdogMs + 15_000);
 
   // ---- setup -----------------------------------------------------------------------------
   const runStart = Date.now();
@@ -430,7 +452,8 @@ async function run(
       const to = withTimeout(handleSummaryTimeoutMs);
       const arg = h.realm.JSON.parse(JSON.stringify(summaryData)) as Record<string, unknown>;
       if (!('setup_data' in arg)) arg.setup_data = undefined; // k6 sets it to undefined without setup()
-      const r = await h.runOnce('handleSummary', new AbortController().signal, { args: [arg], countIteration: false, isDefault: false });
+      const r = await h.runOnce('handleSummary', to.signal, { args: [arg], countIteration: false, isDefault: false });
+      if (!r.full) logger.log('error', `handleSummary() execution timed out after ${handleSummaryTimeoutMs / 1000} seconds`);
       to.done();
       if (r.error === undefined && r.value !== undefined && r.value !== null) {
         if (typeof r.value !== 'object') {
