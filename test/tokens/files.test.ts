@@ -3,7 +3,7 @@ import { readFile, readdir, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { createTokenSet, ensureTokens, loadTokenSet, writeTokenSet } from '../../tools/tokens/index.ts';
-import { pinnedVerifier, tempDir } from '../helpers/tokens-harness.ts';
+import { fakePem, PEM_PRIVATE, pinnedVerifier, tempDir } from '../helpers/tokens-harness.ts';
 
 const NOW = Math.floor(Date.now() / 1000);
 
@@ -13,7 +13,7 @@ test('writeTokenSet writes the files (key 0600, no temp files left) and loadToke
   await writeTokenSet(dir, set);
   assert.deepEqual((await readdir(dir)).sort(), ['invalid.json', 'jwks.json', 'pool.json', 'public-key.pem', 'signing-key.pem']);
   assert.equal((await stat(join(dir, 'signing-key.pem'))).mode & 0o777, 0o600);
-  assert.match(await readFile(join(dir, 'signing-key.pem'), 'utf8'), /^-----BEGIN PRIVATE KEY-----/);
+  assert.match(await readFile(join(dir, 'signing-key.pem'), 'utf8'), new RegExp(`^-----BEGIN ${PEM_PRIVATE}-----`));
   const pool = JSON.parse(await readFile(join(dir, 'pool.json'), 'utf8'));
   assert.equal(pool.format, 'voicelive-token-pool');
   assert.equal(pool.version, 1);
@@ -33,7 +33,7 @@ test('loadTokenSet gives a one-line UserError for a missing or malformed folder'
     ['pool.json', '{"format":"voicelive-token-pool","version":1,"users":[', /pool\.json is not valid JSON/],
     ['pool.json', '{"format":"voicelive-token-pool","version":9,"users":[]}', /version 9/],
     ['jwks.json', '{"keys":"nope"}', /not a JWKS/],
-    ['signing-key.pem', '-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n', /not a readable PEM private key/],
+    ['signing-key.pem', fakePem('AAAA'), /not a readable PEM private key/],
   ];
   for (const [file, content, re] of cases) {
     const d = join(dir, file.replace('.', '-'));

@@ -1,0 +1,66 @@
+// `npm run bench -- tokens [--users 100000] [--alg RS256] [--raw-seconds 5] [--workers N]`
+// Minting throughput of the token toolkit (worker threads, jose) next to the raw
+// single-core signing rate of node:crypto measured in the same run. Method and results:
+// docs/performance.md, section "tokens". Prints rates only, never a token or key.
+import { sign } from 'node:crypto';
+import { availableParallelism, cpus, loadavg } from 'node:os';
+import { intFlag, parseCliArgs, UserError } from '../tools/common/cli.ts';
+import { createTokenSet, SIGNING_ALGS, type SigningAlg } from '../tools/tokens/index.ts';
+import { newSigningKey } from '../tools/tokens/keys.ts';
+
+/** Signs a JWT-sized input with node:crypto, synchronously, on this thread only. */
+function rawSingleCoreRate(privateKeyPem: string, alg: SigningAlg, seconds: number): { rate: number; count: number } {
+  // Same size as a minted token's signing input (header + payload, ~780 bytes).
+  const input = Buffer.from('x'.repeat(780));
+  const opts = alg === 'RS256' ? { key: privateKeyPem } : { key: privateKeyPem, dsaEncoding: 'ieee-p1363' as const };
+  for (let i = 0; i < 50; i++) sign('sha256', input, opts); // warm-up
+  const start = process.hrtime.bigint();
+  const deadline = start + BigInt(Math.round(seconds * 1e9));
+  let count = 0;
+  let now = start;
+  while (now < deadline) {
+    for (let i = 0; i < 20; i++) sign('sha256', input, opts);
+    count += 20;
+    now = process.hrtime.bigint();
+  }
+  return { rate: count / (Number(now - start) / 1e9), count };
+}
+
+export async function main(args: string[]): Promise<number> {
+  const { values } = parseCliArgs(args, {
+    users: { type: 'string' },
+    alg: { type: 'string' },
+    'raw-seconds': { type: 'string' },
+    workers: { type: 'string' },
+  });
+  const users = intFlag('users', values.users, 100_000, 1, 10_000_000);
+  const rawSeconds = intFlag('raw-seconds', values['raw-seconds'], 5, 1, 600);
+  const cores = availableParallelism();
+  const workers = intFlag('workers', values.workers, cores, 0, 64);
+  const alg = (values.alg ?? 'RS256') as SigningAlg;
+  if (!SIGNING_ALGS.includes(alg)) throw new UserError(`--alg must be RS256 or ES256, got "${values.alg}"`);
+
+  const key = await newSigningKey(alg);
+  const out = (s: string) => process.stdout.write(`${s}\n`);
+  out(`bench tokens: ${cpus()[0]?.model ?? 'cpu'} x${cores}, node ${process.version}, load average ${loadavg().map((l) => l.toFixed(2)).join(' ')}`);
+
+  const raw = rawSingleCoreRate(key.privateKeyPem, alg, rawSeconds);
+  out(`raw node:crypto ${alg} sign, one core: ${raw.rate.toFixed(0)} signatures/s (${raw.count} in ${rawSeconds} s)`);
+
+  const tty = process.stderr.isTTY;
+  const t0 = process.hrtime.bigint();
+  const set = await createTokenSet({
+    users, alg, key, workers,
+    onProgress: tty ? (d, total) => process.stderr.write(`\rminting ${d}/${total}`) : undefined,
+  });
+  const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
+  if (tty) process.stderr.write('\n');
+  const minted = set.pool.users.reduce((n, u) => n + u.tokens.length, 0);
+  const rate = minted / seconds;
+  const target = 0.8 * cores * raw.rate;
+  out(`toolkit mint (jose, ${workers} worker threads): ${minted} tokens in ${seconds.toFixed(1)} s = ${rate.toFixed(0)} tokens/s`
+    + ` (includes key import, claims, catalogue)`);
+  out(`ratio to one raw core: ${(rate / raw.rate).toFixed(2)}x; target 0.8 x ${cores} cores = ${target.toFixed(0)} tokens/s: ${rate >= target ? 'MET' : 'MISSED'}`);
+  out(`load average after: ${loadavg().map((l) => l.toFixed(2)).join(' ')}`);
+  return 0;
+}
