@@ -127,13 +127,13 @@ test('handshake-delay=MS,JITTER delays every upgrade answer (accepted and reject
     t0 = performance.now();
     await attempt(h.target.wsUrl, 'delay-bad', 'garbage');
     const badMs = performance.now() - t0;
-    assert.ok(okMs >= 195 && okMs < 1500, `accepted after ${okMs} ms`);
-    assert.ok(badMs >= 195 && badMs < 1500, `rejected after ${badMs} ms`);
+    assert.ok(okMs >= 195, `accepted after ${okMs} ms`);
+    assert.ok(badMs >= 195, `rejected after ${badMs} ms`);
+    assert.equal(h.target.stats().faults.delayed, 2);
   });
   await withTarget({}, async (h) => {
-    const t0 = performance.now();
     const a = await attempt(h.target.wsUrl, 'nodelay', tk.valid(0));
-    assert.ok(performance.now() - t0 < 150);
+    assert.equal(h.target.stats().faults.delayed, 0);
     if (a.outcome === 'accepted') a.ws.close();
   });
 });

@@ -15,6 +15,14 @@ after(async () => {
   await tk.cleanup();
 });
 
+async function until(cond: () => boolean, timeoutMs = 3000): Promise<void> {
+  const end = Date.now() + timeoutMs;
+  while (!cond()) {
+    if (Date.now() > end) assert.fail('condition not reached in time');
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}
+
 test('agent selection is acknowledged with the session and user', async () => {
   const h = await startHarness(tk);
   try {
@@ -47,8 +55,9 @@ test('binary PCM16 audio yields one transcript per utterance, after the recognit
     assert.deepEqual(Object.keys(first).sort(), ['session_id', 'text', 'type', 'user_id']);
     assert.equal(first.user_id, tk.set.pool.users[2]!.oid);
     assert.equal(first.session_id, 'pcm-1');
-    await new Promise((r) => setTimeout(r, 100));
-    assert.equal(got.filter((e) => e.type === 'transcript').length, 2);
+    await until(() => got.filter((e) => e.type === 'transcript').length >= 2);
+    await new Promise((r) => setTimeout(r, 50));
+    assert.equal(got.filter((e) => e.type === 'transcript').length, 2, '400 ms of audio = two 200 ms utterances');
     a.ws.close();
   } finally {
     await h.close();
@@ -69,11 +78,11 @@ test('input_audio_buffer.append with base64 audio, and commit flushes a partial 
     // 100 ms at 24 kHz = 4,800 bytes: exactly one utterance; then 1,000 bytes + commit.
     a.ws.send(JSON.stringify({ type: 'input_audio_buffer.append', audio: Buffer.alloc(4800, 7).toString('base64') }));
     a.ws.send(JSON.stringify({ type: 'input_audio_buffer.append', audio: Buffer.alloc(1000, 7).toString('base64') }));
-    await new Promise((r) => setTimeout(r, 80));
-    assert.equal(transcripts.length, 1);
+    await until(() => transcripts.length >= 1);
+    await new Promise((r) => setTimeout(r, 60));
+    assert.equal(transcripts.length, 1, 'the 1,000 extra bytes are not an utterance yet');
     a.ws.send(JSON.stringify({ type: 'input_audio_buffer.commit' }));
-    await new Promise((r) => setTimeout(r, 80));
-    assert.equal(transcripts.length, 2);
+    await until(() => transcripts.length >= 2);
     assert.match(String(transcripts[1]!.text), /21 ms of audio/);
     assert.equal(h.target.stats().messages.audioBytes, 5800);
     a.ws.close();
