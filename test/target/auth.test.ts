@@ -230,3 +230,32 @@ describe('clock', () => {
     }
   });
 });
+
+describe('JWKS from a URL (loopback)', () => {
+  test('keys fetched from the URL verify valid tokens; unknown keys are still refused and never fetched from the token', async () => {
+    const { createServer } = await import('node:http');
+    let hits = 0;
+    const jwksServer = createServer((req, res) => {
+      hits++;
+      res.writeHead(req.url === '/keys' ? 200 : 404, { 'Content-Type': 'application/json' });
+      res.end(req.url === '/keys' ? JSON.stringify(tk.set.jwks) : '{}');
+    });
+    await new Promise<void>((r) => jwksServer.listen(0, '127.0.0.1', () => r()));
+    const addr = jwksServer.address();
+    const port = typeof addr === 'object' && addr ? addr.port : 0;
+    const h = await startHarness(tk, { jwks: `http://127.0.0.1:${port}/keys` });
+    try {
+      const a = await attempt(h.target.wsUrl, 'remote-ok', tk.valid(0));
+      assert.equal(a.outcome === 'accepted' && a.first.user_id, tk.set.pool.users[0]!.oid);
+      if (a.outcome === 'accepted') a.ws.close();
+      const jku = tk.set.invalid.cases.find((c) => c.variant === 'jku_header_injection')!;
+      const b = await attempt(h.target.wsUrl, 'remote-jku', jku.token);
+      assert.deepEqual(b, { outcome: 'rejected_close', code: 1008, reason: 'Invalid token' });
+      assert.ok(hits >= 1);
+    } finally {
+      await h.close();
+      jwksServer.closeAllConnections();
+      await new Promise<void>((r) => jwksServer.close(() => r()));
+    }
+  });
+});
