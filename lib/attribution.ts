@@ -3,7 +3,9 @@
 // POC-fallback user, another user, or a session that showed no user id at all is never a
 // success; the last is "unverified", counted apart.
 
-export type AttributionVerdict = 'ok' | 'wrong_user' | 'poc_fallback' | 'unverified';
+// 'forbidden' (http mode): the memory endpoint refused the session's record to the very token
+// that opened it (HTTP 403), i.e. the backend itself says the session is someone else's.
+export type AttributionVerdict = 'ok' | 'wrong_user' | 'poc_fallback' | 'forbidden' | 'unverified';
 
 /** Reads a dotted path (`user.id`, `items.0.user_id`) from parsed JSON; undefined if absent. */
 export function readPath(obj: unknown, path: string): unknown {
@@ -38,7 +40,7 @@ export class AttributionTracker {
 
   /** Feeds one text message; non-JSON or id-less messages change nothing. */
   observeText(text: string): void {
-    if (this.verdict === 'wrong_user' || this.verdict === 'poc_fallback') return;
+    if (this.verdict !== 'ok' && this.verdict !== 'unverified') return;
     const first = text.charCodeAt(0);
     if (first !== 123 /* { */) return;
     let parsed: unknown;
@@ -50,8 +52,13 @@ export class AttributionTracker {
     this.observeValue(readPath(parsed, this.path));
   }
 
+  /** The memory endpoint answered 403 to the session's own token. */
+  observeForbidden(): void {
+    if (this.verdict === 'ok' || this.verdict === 'unverified') this.verdict = 'forbidden';
+  }
+
   observeValue(value: unknown): void {
-    if (this.verdict === 'wrong_user' || this.verdict === 'poc_fallback') return;
+    if (this.verdict !== 'ok' && this.verdict !== 'unverified') return;
     const j = judgeUserId(value, this.expectedOid, this.pocUserIds);
     if (j !== 'unverified') this.verdict = j;
   }

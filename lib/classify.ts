@@ -15,6 +15,8 @@ export interface WireObservation {
   closeReason?: string;
   /** The server closed (or refused) before the client meant to end the socket. */
   serverClosed: boolean;
+  /** The server sent at least one message after the upgrade (the session was served). */
+  served?: boolean;
   /** Text of the first `error` event, if any (never shown to people: may be long). */
   errorText?: string;
   /**
@@ -116,7 +118,12 @@ export function classify(w: WireObservation, e: Expectation): Verdict {
   const code = w.closeCode;
   const detail = code === undefined ? 'close_none' : `close_${code}`;
   if (code === 1008) {
-    if (valid) return v('rejected_close', detail, { rejected: true });
+    if (valid) {
+      // Served first (e.g. closed when the token expired mid-session): not a refusal of the
+      // token at the door, but the server ending a live session early.
+      if (w.served) return v('accepted', detail, { unexpectedClose: true });
+      return v('rejected_close', detail, { rejected: true });
+    }
     const reasonOk = (w.closeReason ?? '') === e.reason;
     return v('rejected_close', reasonOk ? detail : `${detail}_reason`, { rejected: true, mismatch: !reasonOk || e.style === 'http' });
   }

@@ -67,6 +67,7 @@ export interface SummaryReport {
     attributionErrors: number;
     pocFallback: number;
     wrongUser: number;
+    forbidden: number;
     attributionUnverified: number;
     unexpectedCloses: number;
     handshakeP95Ms: number | null;
@@ -134,6 +135,7 @@ export function analyse(d: SummaryData, info: SummaryInfo): SummaryReport {
     attributionErrors: val(d, 'voice_attribution_errors', 'passes'),
     pocFallback: val(d, 'voice_attribution_errors{attribution:poc_fallback}', 'passes'),
     wrongUser: val(d, 'voice_attribution_errors{attribution:wrong_user}', 'passes'),
+    forbidden: val(d, 'voice_attribution_errors{attribution:forbidden}', 'passes'),
     attributionUnverified: val(d, 'voice_attribution_unverified', 'count'),
     unexpectedCloses: val(d, 'voice_unexpected_close', 'count'),
     handshakeP95Ms: opt(d, 'voice_handshake_duration{auth_case:valid}', 'p(95)'),
@@ -149,7 +151,7 @@ export function analyse(d: SummaryData, info: SummaryInfo): SummaryReport {
     invalidErrors: val(d, 'voice_attempt_errors{auth_case:invalid}', 'passes'),
   };
   if (valid.attributionErrors > 0) {
-    const parts = [valid.pocFallback > 0 ? `${valid.pocFallback} to the POC fallback user` : '', valid.wrongUser > 0 ? `${valid.wrongUser} to another user` : ''].filter((s) => s !== '');
+    const parts = [valid.pocFallback > 0 ? `${valid.pocFallback} to the POC fallback user` : '', valid.wrongUser > 0 ? `${valid.wrongUser} to another user` : '', valid.forbidden > 0 ? `${valid.forbidden} refused to their own token by the memory endpoint (403)` : ''].filter((s) => s !== '');
     problems.push(`MISATTRIBUTED: ${valid.attributionErrors} of ${plural(valid.attributionChecked, 'verified valid session')} belonged to someone other than the token's oid${parts.length ? ` (${parts.join(', ')})` : ''}`);
   }
   if (info.attribution !== 'off' && valid.attributionUnverified > 0) problems.push(`UNVERIFIED ATTRIBUTION: ${plural(valid.attributionUnverified, 'valid session')} showed no user id (${info.attribution} mode); never counted as correct`);
@@ -211,7 +213,7 @@ export function textReport(r: SummaryReport): string {
   L.push('');
   const v = r.valid;
   L.push('valid tokens');
-  L.push(`  attempts ${v.attempts}  opened ${v.sessionsOpened}  false rejections ${v.falseRejections}  errors ${v.errors}  unexpected closes ${v.unexpectedCloses}`);
+  L.push(`  attempts ${v.attempts}  false rejections ${v.falseRejections}  errors ${v.errors}  unexpected closes ${v.unexpectedCloses}  (sockets upgraded, all classes: ${v.sessionsOpened})`);
   L.push(`  handshake p95 ${fmtMs(v.handshakeP95Ms)}  attribution: ${v.attributionChecked} checked, ${v.attributionErrors} wrong (POC ${v.pocFallback}, other user ${v.wrongUser}), ${v.attributionUnverified} unverified`);
   if (r.variants.length > 0) {
     L.push('');

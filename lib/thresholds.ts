@@ -42,6 +42,7 @@ export function baseThresholds(cfg: VoiceConfig, variants: VariantLists, o: Thre
       t['voice_attribution_errors'] = [sec('rate==0')];
       t['voice_attribution_errors{attribution:poc_fallback}'] = ['rate==0'];
       t['voice_attribution_errors{attribution:wrong_user}'] = ['rate==0'];
+      if (cfg.attribution === 'http') t['voice_attribution_errors{attribution:forbidden}'] = ['rate==0'];
       t['voice_attribution_unverified'] = [`count<=${cfg.unverifiedMax}`];
     }
   }

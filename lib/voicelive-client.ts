@@ -109,8 +109,10 @@ async function probeStatus(url: string, nameTag: string, tags: Record<string, st
   }
 }
 
+const FORBIDDEN = Symbol('forbidden');
+
 /** http attribution mode: reads the memory record with the session's own token. */
-async function memoryUserId(p: AttemptPlan, tags: Record<string, string>): Promise<unknown> {
+async function memoryUserId(p: AttemptPlan, tags: Record<string, string>): Promise<unknown | typeof FORBIDDEN> {
   const { cfg } = p;
   try {
     const res = await http.asyncRequest('GET', memoryUrl(cfg.target, cfg.memoryPath, p.sessionId), null, {
@@ -119,6 +121,7 @@ async function memoryUserId(p: AttemptPlan, tags: Record<string, string>): Promi
       timeout: '5s',
       redirects: 0,
     });
+    if (res.status === 403) return FORBIDDEN;
     if (res.status !== 200 || typeof res.body !== 'string') return undefined;
     return readPath(JSON.parse(res.body), cfg.memoryUserPath);
   } catch {
@@ -206,7 +209,7 @@ export async function runAttempt(p: AttemptPlan): Promise<AttemptResult> {
       if (useHttp) {
         timers.push(
           setTimeout(() => {
-            memoryCheck = memoryUserId(p, tags).then((id) => tracker?.observeValue(id));
+            memoryCheck = memoryUserId(p, tags).then((id) => (id === FORBIDDEN ? tracker?.observeForbidden() : tracker?.observeValue(id)));
           }, Math.min(1000, Math.max(0, p.holdMs / 2))),
         );
       }
@@ -261,7 +264,7 @@ export async function runAttempt(p: AttemptPlan): Promise<AttemptResult> {
   }
   if (memoryCheck) await memoryCheck;
 
-  const wire: WireObservation = { opened, closeCode, closeReason, serverClosed: !clientClosing, errorText, probeStatus: probe };
+  const wire: WireObservation = { opened, closeCode, closeReason, serverClosed: !clientClosing, served: !firstMessage, errorText, probeStatus: probe };
   const verdict = classify(wire, p.expectation);
   const handshakeMs = (verdict.outcome === 'accepted' && opened ? openAt : verdict.outcome === 'rejected_close' ? endAt : opened ? openAt : endAt) - t0;
   const otags = { ...tags, outcome: verdict.outcome };
@@ -296,12 +299,13 @@ export async function runAttempt(p: AttemptPlan): Promise<AttemptResult> {
         m.attributionUnverified.add(1, tags);
       } else {
         m.attributionErrors.add(a !== 'ok', { ...tags, attribution: a });
-        if (a !== 'ok') warnLimited(cfg, 'attribution', `ATTRIBUTION: ${who} was attributed to ${a === 'poc_fallback' ? 'the POC fallback user' : 'another user'}, not the token's oid`);
+        const whom = a === 'poc_fallback' ? 'was attributed to the POC fallback user' : a === 'forbidden' ? 'was refused to its own token by the memory endpoint (403): the backend holds it for another user' : 'was attributed to another user';
+        if (a !== 'ok') warnLimited(cfg, 'attribution', `ATTRIBUTION: ${who} ${whom}, not the token's oid`);
       }
     }
   }
   if (valid) {
-    const ok = verdict.outcome === 'accepted' && !verdict.unexpectedClose && attribution !== 'wrong_user' && attribution !== 'poc_fallback';
+    const ok = verdict.outcome === 'accepted' && !verdict.unexpectedClose && attribution !== 'wrong_user' && attribution !== 'poc_fallback' && attribution !== 'forbidden';
     m.sessionSuccess.add(ok, tags);
   }
   return { verdict, attribution, handshakeMs };

@@ -38,3 +38,11 @@ test('http-mode sampling is deterministic and close to the rate', () => {
   assert.equal(sampled(1, 0), false);
   assert.equal(sampled(1, 1), true);
 });
+
+test('a 403 from the memory endpoint for the session own token is an attribution error, not unverified', () => {
+  const t = new AttributionTracker('oid-1', 'user_id', []);
+  t.observeForbidden();
+  assert.equal(t.result(), 'forbidden');
+  t.observeValue('oid-1');
+  assert.equal(t.result(), 'forbidden');
+});

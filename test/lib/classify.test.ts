@@ -115,6 +115,8 @@ test('valid tokens: held is accepted; refused is a false rejection; early server
   assert.equal(classify(refused(400), valid).rejected, true);
   assert.equal(classify(closedBy(1008, 'Invalid token'), valid).rejected, true);
   assert.equal(classify(closedBy(1008, 'Invalid token'), valid).mismatch, false);
+  const expiredMidSession = classify({ ...closedBy(1008, 'Token expired'), served: true }, valid);
+  assert.deepEqual([expiredMidSession.outcome, expiredMidSession.rejected, expiredMidSession.unexpectedClose], ['accepted', false, true]);
   const early = classify(closedBy(1000), valid);
   assert.deepEqual([early.outcome, early.unexpectedClose], ['accepted', true]);
   const app = classify(closedBy(4000), valid);

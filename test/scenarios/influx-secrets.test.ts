@@ -41,7 +41,7 @@ test('no token in any InfluxDB point written by a smoke run (close and http styl
     const r = await runCase({
       bundle: join(work, 'dist', 'smoke.js'),
       tokensDir: join(work, 'tokens'),
-      env: { ...SHORT_FORMS['smoke'] },
+      env: { ...SHORT_FORMS['smoke'], VOICE_HANDSHAKE_P95_MS: '20000' },
       rejectStyle: style,
       outs: [`influxdb=${inf.url}/${db}`],
     });

@@ -65,7 +65,7 @@ test('bad flags are user errors naming the flag; the process prints one line and
 
 test('npm run smoke -- --short: builds, mints tokens, starts the target, runs the engine, exits 0', async () => {
   const results = join(work, 'results');
-  const r = await run(['smoke', '--short', '--tokens', join(work, 'tokens'), '--users', '5', '--results', results]);
+  const r = await run(['smoke', '--short', '-e', 'VOICE_HANDSHAKE_P95_MS=20000', '--tokens', join(work, 'tokens'), '--users', '5', '--results', results]);
   assert.equal(r.code, 0, `${r.stdout}\n${r.stderr}`);
   assert.match(r.stderr, /minted tokens in /);
   assert.match(r.stderr, /reference target on ws:\/\/127\.0\.0\.1:\d+/);

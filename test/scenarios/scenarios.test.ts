@@ -47,10 +47,13 @@ function assertNoTokens(r: CaseRun, label: string): void {
   }
 }
 
+// Latency is not what these tests assert (the machine may be loaded): a generous bound.
+const SLACK = { VOICE_HANDSHAKE_P95_MS: '20000' };
+
 const smoke = (extra: Partial<CaseSpec> = {}): CaseSpec => ({
   bundle: join(dist, 'smoke.js'),
   tokensDir,
-  env: { ...SHORT_FORMS['smoke'], VOICE_SESSIONS: '3', VOICE_VUS: '3' },
+  env: { ...SHORT_FORMS['smoke'], ...SLACK, VOICE_SESSIONS: '3', VOICE_VUS: '3' },
   ...extra,
 });
 
@@ -100,6 +103,9 @@ describe('smoke against the reference target', () => {
   cases.push({ name: 'capacity (close style: 1013)', spec: () => smoke({ faults: ['capacity=1'] }), expect: failsWith(/ERRORS: [1-9]\d* of 3 valid-token attempts ended in an error/) });
   cases.push({ name: 'capacity (http style: 503 is never a correct rejection)', spec: () => smoke({ rejectStyle: 'http', faults: ['capacity=1'] }), expect: failsWith(/ERRORS: [1-9]\d* of 3 valid-token attempts/) });
   cases.push({ name: 'drop', spec: () => smoke({ faults: ['drop=1,100'] }), expect: failsWith(/UNEXPECTED CLOSES: the server closed 3 valid sessions/) });
+  cases.push({ name: 'http attribution mode, healthy', spec: () => smoke({ env: { ...SHORT_FORMS['smoke'], ...SLACK, VOICE_ATTRIBUTION: 'http' } }), expect: healthy('close') });
+  cases.push({ name: 'http attribution mode, misattribute', spec: () => smoke({ env: { ...SHORT_FORMS['smoke'], ...SLACK, VOICE_ATTRIBUTION: 'http' }, faults: ['misattribute=1'] }), expect: failsWith(/MISATTRIBUTED: 3 of 3 verified valid sessions .*3 refused to their own token by the memory endpoint \(403\)/) });
+  cases.push({ name: 'status probe off: refusals counted as unverified, never correct', spec: () => smoke({ rejectStyle: 'http', env: { ...SHORT_FORMS['smoke'], ...SLACK, VOICE_PROBE_STATUS: 'false' } }), expect: failsWith(/UNVERIFIED REFUSALS: 21 refused upgrades with an unknown HTTP status/) });
   cases.push({ name: 'auth not required', spec: () => smoke({ authRequired: false }), expect: failsWith(/BYPASS: no_token\/missing was accepted[^]*BYPASS: no_token\/empty was accepted/) });
 
   const results = new Map<string, Promise<CaseRun>>();
@@ -148,7 +154,7 @@ describe('every profile in its short form passes against a healthy target', () =
   const profiles = ['load', 'spike', 'soak', 'capacity'];
   let runs: Promise<CaseRun[]> | null = null;
   const start = () => {
-    runs ??= pool(4, profiles.map((p) => () => runCase({ bundle: join(dist, `${p}.js`), tokensDir, env: SHORT_FORMS[p] ?? {} })));
+    runs ??= pool(4, profiles.map((p) => () => runCase({ bundle: join(dist, `${p}.js`), tokensDir, env: { ...(SHORT_FORMS[p] ?? {}), ...SLACK } })));
     return runs;
   };
   for (const [i, p] of profiles.entries()) {
@@ -161,7 +167,7 @@ describe('every profile in its short form passes against a healthy target', () =
       if (p === 'soak') assert.ok(r.report?.drift, 'drift reported');
       assertNoTokens(r, p);
       if (K6) {
-        const real = await runCase({ bundle: join(dist, `${p}.js`), tokensDir, env: SHORT_FORMS[p] ?? {}, runner: 'k6' });
+        const real = await runCase({ bundle: join(dist, `${p}.js`), tokensDir, env: { ...(SHORT_FORMS[p] ?? {}), ...SLACK }, runner: 'k6' });
         assert.equal(real.exitCode, r.exitCode, `${p} under k6\n${real.stdout}\n${real.stderr.slice(-1500)}`);
         assert.equal(real.report?.verdict, r.report?.verdict);
         assertNoTokens(real, `${p} (k6)`);
