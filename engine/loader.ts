@@ -235,7 +235,8 @@ export async function loadScript(scriptPath: string): Promise<LoadedScript> {
   const code = result.outputFiles?.[0]?.text ?? '';
   const { context, globals } = createSandbox();
   // ES modules are strict in k6 (and everywhere); esbuild's CJS output does not say so.
-  const wrapped = `(function (${WRAPPER_PARAMS.join(', ')}) {'use strict';${code}\n})`;
+  // The inner function lets top-level `const open`/`let console` shadow the wrapper's parameters.
+  const wrapped = `(function (${WRAPPER_PARAMS.join(', ')}) {return (function () {'use strict';${code}\n})();})`;
   let fn: (...a: unknown[]) => void;
   try {
     const script = new vm.Script(wrapped, { filename: path });

@@ -62,6 +62,22 @@ describe('engine executors', () => {
     assert.ok((metricValues(r, 'iterations').count ?? 0) > 10);
   });
 
+  it('ramping-vus gracefulRampDown lets a ramped-down VU finish its iteration within the grace, else interrupts it (ramping_vus.go)', async () => {
+    const src = (grace: string) => `
+      import { Counter } from 'k6/metrics';
+      const done = new Counter('done_long');
+      export const options = { scenarios: { r: { executor: 'ramping-vus', startVUs: 2, gracefulRampDown: '${grace}', gracefulStop: '0s',
+        stages: [{ duration: '200ms', target: 2 }, { duration: '200ms', target: 1 }, { duration: '1500ms', target: 1 }] } } };
+      // every iteration takes 1 s; one VU is ramped down at ~300 ms
+      export default function () { return new Promise((r) => setTimeout(() => { done.add(1); r(); }, 1000)); }
+    `;
+    const short = await runScript(src('300ms'));
+    assert.equal(short.exitCode, 0, short.stderr);
+    assert.equal(metricValues(short, 'done_long').count, 1, 'the ramped-down VU was interrupted after 300 ms');
+    const long = await runScript(src('3s'));
+    assert.equal(metricValues(long, 'done_long').count, 2, 'with a long gracefulRampDown it finished');
+  });
+
   it('constant-arrival-rate starts iterations on schedule and counts dropped_iterations when VUs run out (constant_arrival_rate.go)', async () => {
     assert.equal(arrivalTime({ executor: 'constant-arrival-rate', rate: 4, timeUnitMs: 1000, durationMs: 1000 } as never, 3), 750);
     const r = await runScript(`

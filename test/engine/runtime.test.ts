@@ -52,6 +52,17 @@ describe('engine runtime and loader', () => {
     assert.match(r.stderr, /hint="script exception"/);
   });
 
+  it('top-level declarations may reuse the names of k6 globals (open, console, setTimeout are globals in k6, not locals)', async () => {
+    const r = await runScript(`
+      import { Counter } from 'k6/metrics';
+      const c = new Counter('shadow_ok');
+      const open = 1; const console = 2; let setTimeout = 3; const module = 4;
+      export default function () { if (open + console + setTimeout + module === 10) c.add(1); }
+    `);
+    assert.equal(r.exitCode, 0, r.stderr);
+    assert.equal(metricValues(r, 'shadow_ok').count, 1);
+  });
+
   it('relative imports are bundled and TypeScript is stripped like k6 does for .ts (internal/js/compiler/enhanced.go)', async () => {
     const r = await runScript(
       `import { add } from './lib.ts';
