@@ -175,3 +175,27 @@ describe('every profile in its short form passes against a healthy target', () =
     });
   }
 });
+
+test('capacity finds the breakpoint: a target capped at 3 sessions holds s1 (1/s) and breaks at s2 (5/s)', async () => {
+  const r = await runCase({
+    bundle: join(dist, 'capacity.js'),
+    tokensDir,
+    faults: ['capacity=3'],
+    env: { ...(SHORT_FORMS['capacity'] ?? {}), ...SLACK, VOICE_CAPACITY_STEP: '4', VOICE_CAPACITY_STAGE_DURATION: '3s', VOICE_NO_TOKEN_RATE: '0', VOICE_INVALID_RATE: '0' },
+  });
+  assert.equal(r.exitCode, 99, `${r.stdout}\n${r.stderr.slice(-1500)}`);
+  assert.deepEqual(r.report?.capacity?.highestHeld, { name: 's1', rate: 1, concurrent: 1 });
+  assert.match(r.stdout, /highest stage that held: s1: 1 new sessions\/s/);
+  assertNoTokens(r, 'capacity breakpoint');
+  if (K6) {
+    const real = await runCase({
+      bundle: join(dist, 'capacity.js'),
+      tokensDir,
+      faults: ['capacity=3'],
+      env: { ...(SHORT_FORMS['capacity'] ?? {}), ...SLACK, VOICE_CAPACITY_STEP: '4', VOICE_CAPACITY_STAGE_DURATION: '3s', VOICE_NO_TOKEN_RATE: '0', VOICE_INVALID_RATE: '0' },
+      runner: 'k6',
+    });
+    assert.equal(real.exitCode, 99, `k6\n${real.stdout}\n${real.stderr.slice(-1500)}`);
+    assert.deepEqual(real.report?.capacity?.highestHeld, r.report?.capacity?.highestHeld);
+  }
+});
