@@ -255,6 +255,22 @@ describe('dashboards on a real engine run (smoke bundle → influxdb output → 
     assert.deepEqual(leaks, []);
   });
 
+  it('sample times are finer than a millisecond (points of one series in the same ms would overwrite each other)', async () => {
+    requireRuns();
+    // InfluxDB keeps one point per series and timestamp: k6 stamps samples in nanoseconds, so
+    // two messages of one socket in the same millisecond are two points. Whole-ms stamps lose
+    // points, and the message and counter panels then undercount.
+    const coarse: string[] = [];
+    const measurements = (await influx.query('SHOW MEASUREMENTS', DB)).flatMap((x) => x.series ?? []).flatMap((s) => s.values.map((v) => String(v[0])));
+    for (const m of measurements) {
+      // JSON numbers lose ns digits beyond 2^53: read the timestamps as text.
+      const text = await (await fetch(`${influx.url}/query?db=${DB}&epoch=ns&q=${encodeURIComponent(`SELECT "value" FROM "${m}"`)}`)).text();
+      const stamps = [...text.matchAll(/\[(\d{16,20}),/g)].map((x) => x[1]!);
+      if (stamps.length >= 5 && stamps.every((t) => t.endsWith('000000'))) coarse.push(`${m} (${stamps.length} points, all on whole milliseconds)`);
+    }
+    assert.deepEqual(coarse, [], 'the engine stamps these samples with Date.now() (whole ms) instead of a sub-millisecond clock');
+  });
+
   it('the number of series does not grow with the number of sessions (run a: 2 sessions, run b: 4)', async () => {
     const r = requireRuns();
     const count = async (testid: string) => {
