@@ -106,6 +106,7 @@ describe('smoke against the reference target', () => {
   cases.push({ name: 'http attribution mode, healthy', spec: () => smoke({ env: { ...SHORT_FORMS['smoke'], ...SLACK, VOICE_ATTRIBUTION: 'http' } }), expect: healthy('close') });
   cases.push({ name: 'http attribution mode, misattribute', spec: () => smoke({ env: { ...SHORT_FORMS['smoke'], ...SLACK, VOICE_ATTRIBUTION: 'http' }, faults: ['misattribute=1'] }), expect: failsWith(/MISATTRIBUTED: 3 of 3 verified valid sessions .*3 refused to their own token by the memory endpoint \(403\)/) });
   cases.push({ name: 'status probe off: refusals counted as unverified, never correct', spec: () => smoke({ rejectStyle: 'http', env: { ...SHORT_FORMS['smoke'], ...SLACK, VOICE_PROBE_STATUS: 'false' } }), expect: failsWith(/UNVERIFIED REFUSALS: 21 refused upgrades with an unknown HTTP status/) });
+  cases.push({ name: 'no pool token valid long enough: attempts skipped and the run fails', spec: () => smoke({ env: { ...SHORT_FORMS['smoke'], ...SLACK, VOICE_TOKEN_MARGIN_SECONDS: '86400' } }), expect: failsWith(/NO VALID TOKEN: 3 valid attempts skipped/) });
   cases.push({ name: 'auth not required', spec: () => smoke({ authRequired: false }), expect: failsWith(/BYPASS: no_token\/missing was accepted[^]*BYPASS: no_token\/empty was accepted/) });
 
   const results = new Map<string, Promise<CaseRun>>();
