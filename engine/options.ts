@@ -200,43 +200,68 @@ export interface Shortcuts {
 }
 
 /**
- * k6's consolidation: CLI shortcuts beat the script's scenarios; script-level
- * vus/duration/iterations/stages derive a `default` scenario; nothing → 1 VU, 1 iteration.
+ * k6's consolidation and DeriveScenariosFromShortcuts (lib/options.go Apply,
+ * lib/executor/execution_config_shortcuts.go): a higher tier (environment, then CLI) that
+ * sets duration/iterations/stages clears the script's duration/iterations/stages/scenarios;
+ * then iterations → shared-iterations, duration → constant-vus, stages → ramping-vus,
+ * vus alone → shared-iterations with iterations = vus (overriding scenarios, with a
+ * warning), scenarios as given, else 1 VU × 1 iteration (per-vu-iterations).
  */
-export function deriveScenarios(options: Record<string, unknown>, cli: Shortcuts): ScenarioConfig[] {
-  const cliHasShortcut = cli.duration !== undefined || cli.iterations !== undefined || cli.stages !== undefined;
-  const pick = <T>(k: keyof Shortcuts): T | undefined => (cli[k] !== undefined ? (cli[k] as T) : (options[k] as T | undefined));
-  const vus = pick<number>('vus');
-  const duration = pick<string | number>('duration');
-  const iterations = pick<number>('iterations');
-  const stagesOpt = pick<unknown>('stages');
-  const scenarios = options.scenarios;
-  const scriptHasShortcut = options.duration !== undefined || options.iterations !== undefined || options.stages !== undefined;
-  if (scenarios !== undefined && scenarios !== null && !cliHasShortcut) {
-    if (scriptHasShortcut) {
-      throw bad(
-        'using multiple execution config shortcuts (`duration`, `iterations`, `stages`) together with `scenarios` is not allowed',
-      );
+export function deriveScenarios(
+  options: Record<string, unknown>,
+  ...tiers: (Shortcuts & { warn?: (m: string) => void })[]
+): ScenarioConfig[] {
+  const o: Record<string, unknown> = { ...options };
+  let warn: (m: string) => void = () => undefined;
+  for (const t of tiers) {
+    if (t.warn) warn = t.warn;
+    if (t.duration !== undefined || t.iterations !== undefined || t.stages !== undefined) {
+      delete o.duration;
+      delete o.iterations;
+      delete o.stages;
+      delete o.scenarios;
     }
+    for (const k of ['vus', 'duration', 'iterations', 'stages'] as const) if (t[k] !== undefined) o[k] = t[k];
+  }
+  const has = (k: string) => o[k] !== undefined && o[k] !== null;
+  const stagesSet = Array.isArray(o.stages) && o.stages.length > 0;
+  const vus = has('vus') ? o.vus : undefined;
+  const withVus = (raw: Record<string, unknown>) => (vus === undefined ? raw : { ...raw, [raw.executor === 'ramping-vus' ? 'startVUs' : 'vus']: vus });
+  if (has('iterations')) {
+    if (stagesSet) throw bad('using `iterations` and `stages` options simultaneously is not allowed');
+    if (has('scenarios')) throw bad('using `iterations` and `scenarios` options simultaneously is not allowed');
+    const raw: Record<string, unknown> = { executor: 'shared-iterations', iterations: o.iterations };
+    if (has('duration')) raw.maxDuration = o.duration;
+    return [decodeScenario('default', withVus(raw))];
+  }
+  if (has('duration')) {
+    if (stagesSet) throw bad('using `duration` and `stages` options simultaneously is not allowed');
+    if (has('scenarios')) throw bad('using `duration` and `scenarios` options simultaneously is not allowed');
+    let ms: number;
+    try {
+      ms = parseDuration(o.duration, 'duration');
+    } catch (e) {
+      throw bad((e as Error).message);
+    }
+    if (ms <= 0) throw bad('`duration` option should be more than 0, for infinite duration use the externally-controlled executor');
+    return [decodeScenario('default', withVus({ executor: 'constant-vus', duration: o.duration }))];
+  }
+  if (stagesSet) {
+    if (has('scenarios')) throw bad('using `stages` and `scenarios` options simultaneously is not allowed');
+    return [decodeScenario('default', withVus({ executor: 'ramping-vus', stages: o.stages }))];
+  }
+  if (vus !== undefined && o.stages === undefined) {
+    if (has('scenarios')) warn(`\`vus=${String(vus)}\` overrides scenarios configuration`);
+    return [decodeScenario('default', { executor: 'shared-iterations', vus, iterations: vus })];
+  }
+  const scenarios = o.scenarios;
+  if (scenarios !== undefined && scenarios !== null) {
     if (typeof scenarios !== 'object' || Array.isArray(scenarios)) throw bad('options.scenarios must be an object');
     const list = Object.entries(scenarios as Record<string, unknown>).map(([n, c]) => decodeScenario(n, c));
-    if (list.length === 0) throw bad('no scenarios defined');
-    return list;
+    if (list.length > 0) return list;
+    warn('`scenarios` was explicitly set to an empty value, running the script with 1 iteration in 1 VU');
   }
-  if (iterations !== undefined) {
-    const raw: Record<string, unknown> = { executor: 'shared-iterations', vus: vus ?? 1, iterations };
-    if (duration !== undefined) raw.maxDuration = duration;
-    return [decodeScenario('default', raw)];
-  }
-  if (duration !== undefined) {
-    const ms = parseDuration(duration);
-    if (ms <= 0) return [decodeScenario('default', { executor: 'shared-iterations', vus: vus ?? 1, iterations: vus ?? 1 })];
-    return [decodeScenario('default', { executor: 'constant-vus', vus: vus ?? 1, duration })];
-  }
-  if (stagesOpt !== undefined) {
-    return [decodeScenario('default', { executor: 'ramping-vus', startVUs: vus ?? 1, stages: stagesOpt })];
-  }
-  return [decodeScenario('default', { executor: 'shared-iterations', vus: vus ?? 1, iterations: vus ?? 1 })];
+  return [decodeScenario('default', { executor: 'per-vu-iterations' })];
 }
 
 /** How long a scenario can run, including its grace period (k6 GetMaxExecutorDuration). */

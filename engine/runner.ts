@@ -272,7 +272,12 @@ async function run(
   };
   let scenarios: ScenarioConfig[];
   try {
-    scenarios = deriveScenarios(scriptOptions, shortcuts);
+    // Tiers, lowest first: script < environment (K6_VUS, K6_DURATION, K6_ITERATIONS) < CLI.
+    const envTier: Shortcuts = {};
+    if (penv.K6_VUS !== undefined && /^\d+$/.test(penv.K6_VUS)) envTier.vus = Number(penv.K6_VUS);
+    if (penv.K6_DURATION) envTier.duration = penv.K6_DURATION;
+    if (penv.K6_ITERATIONS !== undefined && /^\d+$/.test(penv.K6_ITERATIONS)) envTier.iterations = Number(penv.K6_ITERATIONS);
+    scenarios = deriveScenarios(scriptOptions, envTier, { ...shortcuts, warn: (m) => logger.log('warning', m) });
   } catch (e) {
     if (e instanceof EngineError) throw e;
     throw new EngineError((e as Error).message, ExitCode.invalidConfig);

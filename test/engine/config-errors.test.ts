@@ -27,3 +27,24 @@ describe('engine config errors', () => {
     });
   }
 });
+
+describe('engine execution shortcuts (lib/executor/execution_config_shortcuts.go, lib/options.go Apply)', () => {
+  it('derives the default scenario like k6', async () => {
+    const { deriveScenarios } = await import('../../engine/options.ts');
+    const one = (o: Record<string, unknown>, ...t: Record<string, unknown>[]) => {
+      const [s] = deriveScenarios(o, ...t);
+      return s as unknown as Record<string, unknown>;
+    };
+    assert.equal(one({}).executor, 'per-vu-iterations');
+    assert.deepEqual([one({ vus: 3 }).executor, one({ vus: 3 }).iterations], ['shared-iterations', 3]);
+    assert.equal(one({ duration: '2s', vus: 2 }).executor, 'constant-vus');
+    assert.equal(one({ stages: [{ duration: '1s', target: 2 }] }).executor, 'ramping-vus');
+    // a CLI duration replaces the script's scenarios; the script's vus stay
+    const s = one({ vus: 4, scenarios: { a: { executor: 'shared-iterations' } } }, { duration: '3s' });
+    assert.deepEqual([s.executor, s.vus, s.durationMs], ['constant-vus', 4, 3000]);
+    // vus alone overrides scenarios (with a warning in k6)
+    assert.equal(one({ vus: 2, scenarios: { a: { executor: 'constant-vus', duration: '1s' } } }).name, 'default');
+    assert.throws(() => deriveScenarios({ iterations: 2, scenarios: { a: { executor: 'shared-iterations' } } }), /`iterations` and `scenarios`/);
+    assert.throws(() => deriveScenarios({ duration: '0s' }), /should be more than 0/);
+  });
+});
