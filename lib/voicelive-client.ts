@@ -266,7 +266,8 @@ export async function runAttempt(p: AttemptPlan): Promise<AttemptResult> {
 
   const wire: WireObservation = { opened, closeCode, closeReason, serverClosed: !clientClosing, served: !firstMessage, errorText, probeStatus: probe };
   const verdict = classify(wire, p.expectation);
-  const handshakeMs = (verdict.outcome === 'accepted' && opened ? openAt : verdict.outcome === 'rejected_close' ? endAt : opened ? openAt : endAt) - t0;
+  // Start to open; for a refusal, start to the moment the refusal was observed.
+  const handshakeMs = (verdict.outcome === 'rejected_close' || !opened ? endAt : openAt) - t0;
   const otags = { ...tags, outcome: verdict.outcome };
 
   m.handshakeDuration.add(handshakeMs, otags);
