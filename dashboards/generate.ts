@@ -356,6 +356,8 @@ timeseries({
     },
   ],
   transformations: [
+    // One frame with Time, opened, closed; then open = opened - closed.
+    { id: 'joinByField', options: { byField: 'Time', mode: 'outer' } },
     {
       id: 'calculateField',
       options: { mode: 'binary', binary: { left: 'opened', operator: '-', right: 'closed' }, alias: 'open sessions', replaceFields: false },
