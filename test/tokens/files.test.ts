@@ -95,3 +95,18 @@ test('ensureTokens refuses to overwrite a key it cannot read', async (t) => {
   assert.equal(await readFile(join(dir, 'signing-key.pem'), 'utf8'), 'garbage');
   assert.deepEqual((await readdir(dir)).sort(), ['signing-key.pem'], 'no pool written');
 });
+
+test('ensureTokens reuses a valid imported pool and never overwrites one that is too short-lived', async (t) => {
+  const dir = await tempDir(t);
+  const set = await createTokenSet({ users: 2, now: NOW, workers: 0 });
+  const imported = { ...set, jwks: { keys: [] }, privateKeyPem: '', publicKeyPem: undefined, pool: { ...set.pool, source: 'imported' as const } };
+  await writeTokenSet(dir, imported);
+  assert.deepEqual((await readdir(dir)).sort(), ['invalid.json', 'pool.json'], 'no key files for an imported set');
+  const ok = await ensureTokens(dir, { users: 2, minValidSeconds: 600, now: NOW });
+  assert.equal(ok.reused, true);
+  assert.equal(ok.pool.source, 'imported');
+  const before = await readFile(join(dir, 'pool.json'), 'utf8');
+  await assert.rejects(ensureTokens(dir, { users: 2, minValidSeconds: 3 * 3600, now: NOW }), { name: 'UserError', message: /imported pool .* tokens expire within 10800 s/ });
+  await assert.rejects(ensureTokens(dir, { users: 5, minValidSeconds: 60, now: NOW }), { name: 'UserError', message: /has 2 users, 5 needed/ });
+  assert.equal(await readFile(join(dir, 'pool.json'), 'utf8'), before, 'imported pool untouched');
+});

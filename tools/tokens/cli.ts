@@ -7,7 +7,7 @@ import { decodeJwt } from 'jose';
 import { INVALID_FORMAT, INVALID_VERSION, type InvalidCatalogueFile } from '../../lib/token-pool-format.ts';
 import { intFlag, parseCliArgs, runMain, UserError } from '../common/cli.ts';
 import { buildCatalogue } from './catalogue.ts';
-import { ensureWritableDir, FILES, parseJwks, readOptional, writeOne } from './files.ts';
+import { ensureWritableDir, FILES, parseJwks, readOptional } from './files.ts';
 import { expiryWarning, parseImportText, poolFromImported } from './import.ts';
 import { createTokenSet, DEFAULT_LIFETIME_SECONDS, DEFAULT_SEED, loadSigningKey, SIGNING_ALGS, writeTokenSet, type SigningAlg } from './index.ts';
 import { signingKeyFromPem } from './keys.ts';
@@ -84,9 +84,7 @@ async function runImport(file: string, out: string, minValid: number, now: numbe
   const invalid: InvalidCatalogueFile = {
     format: INVALID_FORMAT, version: INVALID_VERSION, createdAt: pool.createdAt, issuer: pool.issuer, audience: pool.audience, cases,
   };
-  await ensureWritableDir(out);
-  await writeOne(out, FILES.invalid, `${JSON.stringify(invalid, null, 2)}\n`);
-  await writeOne(out, FILES.pool, `${JSON.stringify(pool)}\n`);
+  await writeTokenSet(out, { jwks: { keys: [] }, privateKeyPem: '', pool, invalid });
   if (warning) process.stderr.write(`tokens: ${warning}\n`);
   process.stdout.write(`tokens: imported ${tokens.length} tokens for ${pool.users.length} users into ${join(out, FILES.pool)}; `
     + `${cases.length} keyless invalid variants in ${join(out, FILES.invalid)}\n`);

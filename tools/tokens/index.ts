@@ -196,12 +196,11 @@ export interface EnsureTokensOptions extends Partial<Omit<CreateTokenSetOptions,
 /** Why an existing set cannot be reused, or undefined when it can. */
 export function reuseProblem(set: TokenSet, opts: EnsureTokensOptions, now: number): string | undefined {
   const { pool } = set;
-  if (pool.source !== 'minted') return 'the pool was imported';
   if (pool.users.length < opts.users) return `the pool has ${pool.users.length} users, ${opts.users} needed`;
   if (opts.issuer !== undefined && opts.issuer !== pool.issuer) return 'the issuer differs';
   if (opts.audience !== undefined && opts.audience !== pool.audience) return 'the audience differs';
   if (opts.tenantId !== undefined && opts.tenantId !== pool.tenantId) return 'the tenant id differs';
-  if (opts.alg !== undefined && set.jwks.keys[0]?.alg !== opts.alg) return 'the algorithm differs';
+  if (pool.source === 'minted' && opts.alg !== undefined && set.jwks.keys[0]?.alg !== opts.alg) return 'the algorithm differs';
   for (const u of pool.users.slice(0, opts.users)) {
     const first = u.tokens[0]!;
     const last = u.tokens[u.tokens.length - 1]!;
@@ -212,7 +211,7 @@ export function reuseProblem(set: TokenSet, opts: EnsureTokensOptions, now: numb
 }
 
 /**
- * Reuses the set in `dir` when it exists, has enough users and every user's last token
+ * Reuses the set in `dir` when it exists (minted or imported), has enough users and every user's last token
  * stays valid for minValidSeconds; otherwise mints a new set with the existing key (or a
  * new one when there is none or the algorithm changes), keeping the existing issuer,
  * audience and tenant unless given, and writes it.
@@ -228,7 +227,12 @@ export async function ensureTokens(dir: string, opts: EnsureTokensOptions): Prom
     if (!(err instanceof UserError)) throw err;
     existing = undefined; // missing or unusable pool: mint below (a malformed key still fails there)
   }
-  if (existing && reuseProblem(existing, opts, now) === undefined) return { ...existing, reused: true };
+  const problem = existing && reuseProblem(existing, opts, now);
+  if (existing && problem === undefined) return { ...existing, reused: true };
+  if (existing?.pool.source === 'imported') {
+    // Real tokens cannot be re-minted, and are never overwritten by minted ones.
+    throw new UserError(`the imported pool in ${dir} cannot be used: ${problem}; import fresh tokens (npm run tokens -- --import FILE --out ${dir}) or use another folder`);
+  }
 
   let key = await loadSigningKey(dir).catch((err: unknown) => {
     throw err instanceof UserError ? new UserError(`${err.message} (ensureTokens will not overwrite a key it cannot read)`) : err;
@@ -240,7 +244,7 @@ export async function ensureTokens(dir: string, opts: EnsureTokensOptions): Prom
   const overlap = Math.min(opts.windowOverlapSeconds ?? DEFAULT_WINDOW_OVERLAP_SECONDS, Math.floor(lifetime / 2));
   const step = lifetime - overlap;
   const needed = minValidSeconds <= lifetime ? 1 : 1 + Math.ceil((minValidSeconds - lifetime) / step);
-  const prior = existing?.pool.source === 'minted' ? existing.pool : undefined;
+  const prior = existing?.pool;
   const set = await createTokenSet({
     ...rest,
     users: Math.max(users, 1),
