@@ -316,6 +316,7 @@ export class VU implements VuRuntime {
       });
     } catch (e) {
       if (e instanceof EngineError) throw e;
+      if (e instanceof TestAbortError) throw new EngineError(e.reason, ExitCode.scriptAborted);
       throw new EngineError(describeThrown(e), ExitCode.scriptException);
     }
     while (it.registered > 0 && !it.failed) await it.waiter();

@@ -106,7 +106,7 @@ export const createExecutionModule = ((rt: VuRuntime) => {
     enumerable: true,
     get() {
       return infoObject(vu, {
-        abort: () => (msg?: unknown) => {
+        abort: () => (msg?: unknown): never => {
           const reason = msg === undefined || msg === null ? 'test aborted' : `test aborted: ${String(msg)}`;
           ctx.abortTest(reason);
           throw new TestAbortError(reason);
