@@ -140,7 +140,17 @@ export async function main(argv: string[]): Promise<number> {
     }
     throw e;
   }
-  const r = await runK6(opts);
+  // First SIGINT/SIGTERM: stop gracefully (k6 exit code 105); a second one: exit at once.
+  const stop = new AbortController();
+  let sig = 'interrupt';
+  const onSignal = (name: NodeJS.Signals) => {
+    if (stop.signal.aborted) process.exit(105);
+    sig = name === 'SIGTERM' ? 'terminated' : 'interrupt';
+    stop.abort();
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  const r = await runK6({ ...opts, signal: stop.signal, signalName: () => sig });
   return r.exitCode;
 }
 

@@ -67,6 +67,10 @@ export interface RunOptions {
   processEnv?: Record<string, string | undefined>;
   /** Treated as stdout/stderr TTY in summary data. */
   isTTY?: boolean;
+  /** An external stop (the CLI's SIGINT/SIGTERM): graceful stop, exit code 105 as in k6. */
+  signal?: AbortSignal;
+  /** Name of the signal for the log line (default "interrupt"). */
+  signalName?: () => string;
 }
 
 export interface RunResult {
@@ -176,6 +180,20 @@ async function run(
   const counters: InstanceCounters = { iterationsCompleted: 0, iterationsInterrupted: 0, vusActive: 0, vusInitialized: 0 };
   const testAbort = new AbortController();
   setMaxListeners(0, testAbort.signal);
+  if (opts.signal) {
+    const onExternal = () => {
+      if (!abortReason) {
+        abortReason = {
+          code: ExitCode.externalAbort,
+          msg: `test run was aborted because k6 received a '${opts.signalName?.() ?? 'interrupt'}' signal`,
+        };
+        logger.log('error', abortReason.msg);
+      }
+      testAbort.abort();
+    };
+    if (opts.signal.aborted) onExternal();
+    else opts.signal.addEventListener('abort', onExternal, { once: true });
+  }
   let abortReason: { code: number; msg: string } | undefined;
   let markedFailed = false;
   const options: Record<string, unknown> = {};
