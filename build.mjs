@@ -52,6 +52,7 @@ export async function build({ entryPoints = scenarioEntries(), outDir = outdir, 
     minify: false, // readable bundles: users read them when a scenario misbehaves
     legalComments: 'none', // keeps the size budget honest
     metafile: true, // the checks below read what each bundle really imports
+    absWorkingDir: root, // metafile paths relative to the repo root, whatever the caller's cwd
     logLevel,
     plugins: [noNodeBuiltins],
   });
