@@ -60,3 +60,15 @@ test('checkBundles refuses non-k6 externals and oversized bundles', () => {
     /big\.js is \d+ bytes, over the/,
   );
 });
+
+test('build.mjs runs from a directory other than the repo root (regression: ENOENT on the size report)', async () => {
+  const { execFile } = await import('node:child_process');
+  const { fileURLToPath } = await import('node:url');
+  const script = fileURLToPath(new URL('../../build.mjs', import.meta.url));
+  const out = await new Promise<string>((resolve, reject) => {
+    execFile(process.execPath, [script], { cwd: dir, timeout: 60_000 }, (err, stdout, stderr) =>
+      err ? reject(new Error(`build failed from ${dir}: ${stderr}`)) : resolve(stdout),
+    );
+  });
+  assert.match(out, /^build: \d+ bundle\(s\) in dist\/ \(.*smoke\.js [\d.]+ KiB/m);
+});
