@@ -1,7 +1,7 @@
 // Bundles every scenarios/*.ts into dist/<name>.js for `k6 run`.
 // The checks at the end look at what the bundles really contain, not at what the
 // options seem to say: a k6 bundle must import nothing but k6 modules.
-import { readdirSync, statSync } from 'node:fs';
+import { mkdirSync, readdirSync, statSync } from 'node:fs';
 import { builtinModules } from 'node:module';
 import { basename, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -84,6 +84,9 @@ if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
       console.log('build: no scenarios/*.ts to bundle');
     } else {
       const meta = await build({ entryPoints: entries });
+      // handleSummary writes results/summary.json and results/junit.xml; k6 opens those files
+      // without creating folders (internal/cmd/run.go handleSummaryResult), so make it here.
+      mkdirSync(join(root, 'results'), { recursive: true });
       const outs = Object.keys(meta.outputs).filter((f) => f.endsWith('.js'));
       console.log(`build: ${outs.length} bundle(s) in dist/ (${outs.map((f) => `${basename(f)} ${(statSync(join(root, f)).size / 1024).toFixed(1)} KiB`).join(', ')})`);
     }
