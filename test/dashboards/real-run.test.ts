@@ -61,9 +61,7 @@ describe('dashboards on a real engine run (smoke bundle → influxdb output → 
 
   before(async () => {
     influx = await startInfluxd();
-    // k6's output issues CREATE DATABASE itself; creating it here too keeps this test about
-    // the dashboards (the engine's own tests cover its output's start-up).
-    await influx.query(`CREATE DATABASE "${DB}"`);
+    // No CREATE DATABASE here: the output creates it at start, as k6's does.
     const missing = await missingPieces();
     if (missing) {
       setupError = `the real run is impossible: missing ${missing}`;
@@ -93,7 +91,9 @@ describe('dashboards on a real engine run (smoke bundle → influxdb output → 
       tokensDir: tokDir,
       log: quiet,
       rejectStyle: 'http',
-      faults: { ...NO_FAULTS, acceptMissing: true, misattribute: 0.5, drop: { rate: 0.5, afterMs: 200 } },
+      // drop after 1200 ms ± 50 % (600–1800 ms): accepted no_token sessions outlive the 500 ms
+      // reject wait (so they count as bypasses), valid sessions held 2 s are dropped first.
+      faults: { ...NO_FAULTS, acceptMissing: true, misattribute: 0.5, drop: { rate: 0.5, afterMs: 1200 } },
     });
     const runOne = async (key: RunKey, target: string, env: Record<string, string>): Promise<void> => {
       const testid = `dash-${key}-${Date.now().toString(36)}`;
@@ -140,7 +140,14 @@ describe('dashboards on a real engine run (smoke bundle → influxdb output → 
     try {
       await runOne('a', clean.wsUrl, { VOICE_SESSIONS: '2' });
       await runOne('b', clean.wsUrl, { VOICE_SESSIONS: '4' });
-      await runOne('c', faulty.wsUrl, { VOICE_SESSIONS: '6', VOICE_REJECT_STYLE: 'close', VOICE_PROBE_STATUS: 'true', VOICE_REJECT_WAIT_MS: '600' });
+      await runOne('c', faulty.wsUrl, {
+        VOICE_SESSIONS: '6',
+        VOICE_VUS: '6',
+        VOICE_HOLD_SECONDS: '2',
+        VOICE_REJECT_STYLE: 'close',
+        VOICE_PROBE_STATUS: 'true',
+        VOICE_REJECT_WAIT_MS: '500',
+      });
       await runOne('d', clean.wsUrl, { VOICE_SESSIONS: '1', VOICE_ATTRIBUTION_PATH: 'no.such.path' });
     } finally {
       const tc = Date.now();
