@@ -84,7 +84,7 @@ export interface RunResult {
   aborted?: boolean;
 }
 
-function consoleFor(logger: Logger, vuFields: () => Record<string, string>) {
+function consoleFor(logger: Logger, _vuFields: () => Record<string, string>) {
   const fmt = (args: unknown[]) =>
     args
       .map((a) => {
@@ -103,7 +103,7 @@ function consoleFor(logger: Logger, vuFields: () => Record<string, string>) {
   const at =
     (level: 'info' | 'warning' | 'error' | 'debug') =>
     (...args: unknown[]) =>
-      logger.log(level, fmt(args), { ...vuFields(), source: 'console' });
+      logger.log(level, fmt(args), { source: 'console' }); // k6's console lines carry only source=console
   return { log: at('info'), info: at('info'), warn: at('warning'), error: at('error'), debug: () => undefined };
 }
 
