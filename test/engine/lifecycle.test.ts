@@ -104,3 +104,21 @@ describe('engine lifecycle', () => {
     assert.equal(metricValues(r, 'open_ok').count, 2);
   });
 });
+
+describe('engine watchdog', () => {
+  it('ends a run that outlives its durations + grace periods + margin with exit 102, never hanging', async () => {
+    const t0 = Date.now();
+    const r = await runScript(
+      `
+      export const options = { setupTimeout: '1s', teardownTimeout: '1s', handleSummaryTimeout: '60s',
+        scenarios: { s: { executor: 'shared-iterations', maxDuration: '1s', gracefulStop: '0s' } } };
+      export default function () {}
+      export function handleSummary() { return new Promise(() => {}); } // never settles
+    `,
+      { watchdogMarginMs: 1000 },
+    );
+    assert.equal(r.exitCode, 102, r.stderr);
+    assert.match(r.stderr, /engine watchdog/);
+    assert.ok(Date.now() - t0 < 12_000);
+  });
+});
