@@ -294,7 +294,13 @@ export class MetricRegistry implements MetricsSink {
   }
 
   push(samples: Sample | readonly Sample[]): void {
-    const list: readonly Sample[] = Array.isArray(samples) ? (samples as readonly Sample[]) : [samples as Sample];
+    let list: readonly Sample[] = Array.isArray(samples) ? (samples as readonly Sample[]) : [samples as Sample];
+    // A sample stamped with Date.now() (whole ms) gets the current sub-millisecond part:
+    // k6's times are ns, and InfluxDB overwrites points of one series with equal times.
+    if (list.some((s) => Number.isInteger(s.time))) {
+      const frac = nowMs() % 1;
+      list = list.map((s) => (Number.isInteger(s.time) ? { ...s, time: s.time + frac } : s));
+    }
     for (const s of list) {
       const m = this.metrics.get(s.metric.name);
       if (!m) continue;

@@ -9,7 +9,7 @@ import { describeThrown, EngineError, ExitCode } from './errors.ts';
 import { runScenario, type VuPool } from './executors.ts';
 import { loadScript } from './loader.ts';
 import { createStderrLogger, formatLogLine, type Logger } from './log.ts';
-import { MetricRegistry, registerBuiltins } from './metrics.ts';
+import { MetricRegistry, nowMs, registerBuiltins } from './metrics.ts';
 import { moduleRegistry } from './modules/index.ts';
 import { deriveScenarios, type ScenarioConfig, scenarioMaxVUs, scenarioSpanMs, type Shortcuts } from './options.ts';
 import { createOutput } from './outputs/index.ts';
@@ -344,7 +344,7 @@ async function run(
     grow: () => newVu(),
   };
   const pushVus = () => {
-    const t = Date.now();
+    const t = nowMs();
     registry.push([
       { metric: builtins.vus, time: t, value: counters.vusActive, tags: { ...runTags } },
       { metric: builtins.vusMax, time: t, value: counters.vusInitialized, tags: { ...runTags } },
