@@ -94,10 +94,16 @@ describe('dashboards on a real engine run (smoke bundle → influxdb output → 
       // drop after 1200 ms ± 50 % (600–1800 ms): accepted no_token sessions outlive the 500 ms
       // reject wait (so they count as bypasses), valid sessions held 2 s are dropped first.
       faults: { ...NO_FAULTS, acceptMissing: true, misattribute: 0.5, drop: { rate: 0.5, afterMs: 1200 } },
+      // Deterministic, well-spread draws (golden-ratio sequence) instead of Math.random, so
+      // every run has some dropped and some misattributed sessions.
+      random: (() => {
+        let i = 0;
+        return () => (++i * 0.6180339887) % 1;
+      })(),
     });
     const runOne = async (key: RunKey, target: string, env: Record<string, string>): Promise<void> => {
-      const testid = `dash-${key}-${Date.now().toString(36)}`;
-      const fromMs = Date.now() - 1000;
+      const testid = `dash-${key}-${Math.floor(Date.now()).toString(36)}`;
+      const fromMs = Math.floor(Date.now()) - 1000;
       let stderr = '';
       const res = await runK6({
         script: bundle,
@@ -122,7 +128,7 @@ describe('dashboards on a real engine run (smoke bundle → influxdb output → 
         },
         watchdogMarginMs: 10_000,
       });
-      const toMs = Date.now() + 1000;
+      const toMs = Math.ceil(Date.now()) + 1000;
       if (process.env.DASH_TIMING) console.error(`run ${key}: ${toMs - fromMs - 2000} ms`);
       if (/invalid output type 'influxdb'/.test(`${res.error ?? ''}${stderr}`)) {
         setupError =

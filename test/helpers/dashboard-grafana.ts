@@ -169,7 +169,8 @@ export function interpolateQuery(query: string, ctx: QueryContext): string {
     __from: String(ctx.fromMs),
     __to: String(ctx.toMs),
   };
-  const timeFilter = `time >= ${ctx.fromMs}ms and time <= ${ctx.toMs}ms`;
+  // Grafana's time range is whole milliseconds.
+  const timeFilter = `time >= ${Math.floor(ctx.fromMs)}ms and time <= ${Math.ceil(ctx.toMs)}ms`;
   const lookup = (name: string): string | undefined => {
     if (name === 'timeFilter' || name === '__timeFilter') return timeFilter;
     if (name in builtins) return builtins[name];
