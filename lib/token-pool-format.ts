@@ -13,6 +13,12 @@ export interface PoolToken {
   token: string;
   nbf: number;
   exp: number;
+  /**
+   * Issued-at (epoch seconds), when known. Some servers (PyJWT, for one) refuse a token whose
+   * iat lies in the future even though its nbf has passed, so clients use a token only once
+   * both nbf and iat are behind them. Optional: version-1 pools written before it lack it.
+   */
+  iat?: number;
 }
 
 /** A test user. Its position in `users` is its index (used in session ids). */

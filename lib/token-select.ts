@@ -11,6 +11,8 @@ export interface TokenWindow {
   token: string;
   nbf: number;
   exp: number;
+  /** When present, the token is not used before it either (servers may refuse a future iat). */
+  iat?: number;
 }
 
 export interface UserTokens {
@@ -30,7 +32,7 @@ export function pickWindow(tokens: readonly TokenWindow[], nowSec: number, holdS
   let partial = -1;
   for (let i = tokens.length - 1; i >= 0; i--) {
     const t = tokens[i] as TokenWindow;
-    if (t.nbf > nowSec) continue;
+    if (t.nbf > nowSec || (t.iat ?? t.nbf) > nowSec) continue;
     if (t.exp - marginSec >= nowSec + holdSec) return { index: i, full: true };
     if (partial < 0 && t.exp - marginSec > nowSec) partial = i;
   }

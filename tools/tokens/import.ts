@@ -85,7 +85,7 @@ export function poolFromImported(tokens: ImportedToken[], now: number): TokenPoo
       user = { oid: p.oid as string, sub: typeof p.sub === 'string' ? p.sub : '', name: typeof p.name === 'string' ? p.name : '', email, tokens: [] };
       byOid.set(user.oid, user);
     }
-    user.tokens.push({ token, nbf: p.nbf ?? p.iat ?? 0, exp: p.exp! });
+    user.tokens.push({ token, nbf: p.nbf ?? p.iat ?? 0, exp: p.exp!, ...(p.iat !== undefined ? { iat: p.iat } : {}) });
   }
   for (const u of byOid.values()) u.tokens.sort((a, b) => a.nbf - b.nbf);
   return {

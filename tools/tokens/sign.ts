@@ -36,6 +36,7 @@ export async function signUsers(
             token: await new SignJWT(accessTokenClaims(user, job.ctx, w)).setProtectedHeader(header).sign(key),
             nbf: w.nbf,
             exp: w.exp,
+            iat: w.iat,
           })),
         ).then((tokens) => {
           out[i] = tokens;
