@@ -12,7 +12,7 @@ import type { Output } from './types.ts';
 export function rfc3339(ms: number): string {
   const d = new Date(Math.floor(ms));
   const base = d.toISOString().slice(0, 19);
-  const frac = Math.round((ms - Math.floor(ms / 1000) * 1000) * 1e6);
+  const frac = Math.min(999_999_999, Math.round((ms - Math.floor(ms / 1000) * 1000) * 1e6));
   const digits = String(frac).padStart(9, '0').replace(/0+$/, '');
   return `${base}${digits ? `.${digits}` : ''}Z`;
 }
