@@ -7,6 +7,9 @@ export type RejectCode =
   | 'INVALID_TOKEN'
   | 'CAPACITY'
   | 'BAD_SESSION_ID'
+  | 'BAD_UPGRADE'
+  | 'METHOD_NOT_ALLOWED'
+  | 'UNSUPPORTED_VERSION'
   | 'NOT_FOUND'
   | 'URI_TOO_LONG'
   | 'HEADERS_TOO_LARGE'
@@ -27,6 +30,9 @@ export const REJECTIONS: Readonly<Record<RejectCode, Rejection>> = {
   INVALID_TOKEN: { closeCode: 1008, reason: 'Invalid token', httpStatus: 403 },
   CAPACITY: { closeCode: 1013, reason: 'Try Again Later', httpStatus: 503 },
   BAD_SESSION_ID: { closeCode: null, reason: 'Invalid session id', httpStatus: 400 },
+  BAD_UPGRADE: { closeCode: null, reason: 'Bad WebSocket handshake', httpStatus: 400 },
+  METHOD_NOT_ALLOWED: { closeCode: null, reason: 'Method Not Allowed', httpStatus: 405 },
+  UNSUPPORTED_VERSION: { closeCode: null, reason: 'Upgrade Required', httpStatus: 426 },
   NOT_FOUND: { closeCode: null, reason: 'Not Found', httpStatus: 404 },
   URI_TOO_LONG: { closeCode: null, reason: 'URI Too Long', httpStatus: 414 },
   HEADERS_TOO_LARGE: { closeCode: null, reason: 'Request Header Fields Too Large', httpStatus: 431 },

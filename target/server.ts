@@ -10,9 +10,10 @@ import { WebSocketServer, type WebSocket } from 'ws';
 import { UserError } from '../tools/common/cli.ts';
 import { kindMatches } from './auth/classify.ts';
 import { keysFromFile, keysFromJwks, keysFromUrl, type VerificationKeys } from './auth/keys.ts';
-import { createVerifier, type UserIdentity, type Verifier } from './auth/verify.ts';
+import { createVerifier, type UserIdentity, type Verifier, type VerifyResult } from './auth/verify.ts';
 import { CLOSE, REJECTIONS, type RejectCode } from './errors.ts';
 import { NO_FAULTS, describeFaults, type Faults } from './faults.ts';
+import { handshakeProblem } from './handshake.ts';
 import { overflowIsRequestLine, writeRawStatus } from './http-responses.ts';
 import { createLogger, type Logger } from './log.ts';
 import { MemoryStore } from './memory-store.ts';
@@ -41,8 +42,10 @@ interface Decision {
 }
 
 const noop = (): void => {};
-/** How long a rejected (closed) socket may wait for the client's close reply. */
+/** How long a socket the target closes may wait for the client's close reply (ws would wait 30 s). */
 const REJECT_LINGER_MS = 1000;
+/** Answers queued for a client beyond this stop the target reading from it until they drain. */
+const MAX_BUFFERED_BYTES = 1024 * 1024;
 
 async function resolveKeys(o: TargetOptions, dir: string, algorithms: string[]): Promise<VerificationKeys> {
   const j = o.jwks ?? join(dir, 'jwks.json');
@@ -81,6 +84,7 @@ export async function startTarget(opts: TargetOptions = {}): Promise<RunningTarg
     utteranceMs: o.utteranceMs,
     transcriptDelayMs: o.transcriptDelayMs,
     maxPendingTranscripts: 16,
+    maxBufferedBytes: MAX_BUFFERED_BYTES,
   };
 
   const started = now();
@@ -88,7 +92,11 @@ export async function startTarget(opts: TargetOptions = {}): Promise<RunningTarg
   let pending = 0;
   let stopping = false;
   /** Accepted sessions (for capacity, pings, shutdown). */
-  const sessions = new Map<WebSocket, { session: VoiceSession; info: SessionInfo; alive: boolean; timers: NodeJS.Timeout[] }>();
+  const sessions = new Map<WebSocket, { session: VoiceSession; info: SessionInfo; alive: boolean; dying: boolean; timers: NodeJS.Timeout[] }>();
+  /** Upgrade sockets whose decision is still being made (shutdown destroys the stragglers). */
+  const inflight = new Set<Duplex>();
+  /** Wakes the injected handshake delays at once (shutdown). */
+  const wakers = new Set<() => void>();
   /** Sockets accepted only to be closed (reject-style close, capacity). */
   const rejecting = new Set<WebSocket>();
 
@@ -117,7 +125,7 @@ export async function startTarget(opts: TargetOptions = {}): Promise<RunningTarg
     counts.accepted++;
     counts.acceptedBy[d.auth]++;
     const session = new VoiceSession(ws, sessionId, d.user, voiceCfg, counts.messages);
-    const entry = { session, info, alive: true, timers: [] as NodeJS.Timeout[] };
+    const entry = { session, info, alive: true, dying: false, timers: [] as NodeJS.Timeout[] };
     sessions.set(ws, entry);
     store.open(sessionId, d.user, now());
     log.authenticated(sessionId, d.user.id, d.auth === 'token' ? undefined : { auth: d.auth });
@@ -195,15 +203,18 @@ export async function startTarget(opts: TargetOptions = {}): Promise<RunningTarg
     return others[Math.floor(random() * others.length)] ?? others[0]!;
   }
 
-  async function decide(sessionId: string, token: string | null): Promise<Decision | 'AUTH_REQUIRED' | 'INVALID_TOKEN'> {
-    if (token === null || token === '') {
+  async function decide(sessionId: string, tokens: readonly string[]): Promise<Decision | 'AUTH_REQUIRED' | 'INVALID_TOKEN'> {
+    const token = tokens.length === 1 ? tokens[0]! : null;
+    if (tokens.length === 0 || token === '') {
       if (o.authRequired && !faults.acceptMissing) {
         log.noToken(sessionId);
         return 'AUTH_REQUIRED';
       }
       return { user: POC_USER, auth: o.authRequired ? 'bypass_missing' : 'poc_fallback', exp: null };
     }
-    const v = await verify(token);
+    // A repeated `token` parameter is ambiguous (servers and proxies disagree on which one
+    // counts): refused as invalid, whatever the values.
+    const v: VerifyResult = token === null ? { ok: false, kind: 'repeated_token', unverified: null, exp: null } : await verify(token);
     if (v.ok) {
       if (faults.pocFallback > 0 && random() < faults.pocFallback) {
         counts.faults.pocFallback++;
@@ -229,24 +240,40 @@ export async function startTarget(opts: TargetOptions = {}): Promise<RunningTarg
     const sessionId = sessionSegment(path, VOICE_PREFIX);
     if (sessionId === null) return refuse(socket, 'NOT_FOUND');
     if (!isValidSessionId(sessionId)) return refuse(socket, 'BAD_SESSION_ID');
+    const problem = handshakeProblem(req);
+    if (problem === 'METHOD_NOT_ALLOWED') return refuse(socket, problem, { Allow: 'GET' });
+    if (problem === 'UNSUPPORTED_VERSION') return refuse(socket, problem, { 'Sec-WebSocket-Version': '13' });
+    if (problem !== null) return refuse(socket, problem);
     if (stopping) return refuse(socket, 'CAPACITY', { 'Retry-After': '1' });
     pending++;
-    let d: Awaited<ReturnType<typeof decide>>;
+    inflight.add(socket);
+    let d: Awaited<ReturnType<typeof decide>> | null = null;
     try {
       if (faults.handshakeDelay) {
         counts.faults.delayed++;
         const ms = faults.handshakeDelay.ms + random() * faults.handshakeDelay.jitterMs;
-        await new Promise((r) => setTimeout(r, ms));
+        await new Promise<void>((r) => {
+          const wake = (): void => {
+            clearTimeout(timer);
+            wakers.delete(wake);
+            r();
+          };
+          const timer = setTimeout(wake, ms);
+          wakers.add(wake);
+        });
       }
-      d = await decide(sessionId, new URLSearchParams(query).get('token'));
+      if (!stopping) d = await decide(sessionId, new URLSearchParams(query).getAll('token'));
     } finally {
       pending--;
+      inflight.delete(socket);
     }
     if (socket.destroyed || !socket.readable) {
       counts.aborted++;
       socket.destroy();
       return;
     }
+    // Shutdown began while this one was being decided: no new session, no rejection dance.
+    if (stopping || d === null) return refuse(socket, 'CAPACITY', { 'Retry-After': '1' });
     if (d === 'AUTH_REQUIRED' || d === 'INVALID_TOKEN') return reject(req, socket, head, d);
     if (faults.capacity !== null && sessions.size >= faults.capacity) {
       counts.faults.capacityRefused++;
@@ -326,7 +353,13 @@ export async function startTarget(opts: TargetOptions = {}): Promise<RunningTarg
     pingTimer = setInterval(() => {
       for (const [ws, e] of sessions) {
         if (!e.alive) {
-          ws.close(CLOSE.pingTimeout.code, CLOSE.pingTimeout.reason);
+          // A peer that does not pong is likely gone: close, and cut it off if it does not
+          // answer the close either (instead of ws's 30 s wait).
+          if (!e.dying) {
+            e.dying = true;
+            ws.close(CLOSE.pingTimeout.code, CLOSE.pingTimeout.reason);
+            e.timers.push(setTimeout(() => ws.terminate(), REJECT_LINGER_MS));
+          }
           continue;
         }
         e.alive = false;
@@ -338,7 +371,7 @@ export async function startTarget(opts: TargetOptions = {}): Promise<RunningTarg
 
   await new Promise<void>((resolve, reject) => {
     server.once('error', (err: NodeJS.ErrnoException) =>
-      reject(err.code === 'EADDRINUSE' || err.code === 'EACCES' || err.code === 'EADDRNOTAVAIL' ? new UserError(`cannot listen on ${o.host}:${o.port}: ${err.code}`) : err),
+      reject(typeof err.code === 'string' ? new UserError(`cannot listen on ${o.host}:${o.port}: ${err.code}`) : err),
     );
     server.listen(o.port, o.host, () => resolve());
   });
@@ -352,6 +385,7 @@ export async function startTarget(opts: TargetOptions = {}): Promise<RunningTarg
     closing ??= (async () => {
       stopping = true;
       if (pingTimer) clearInterval(pingTimer);
+      for (const wake of [...wakers]) wake();
       const all = [...sessions.keys(), ...rejecting];
       const done = Promise.all(all.map((ws) => (ws.readyState === 3 ? null : new Promise<void>((r) => ws.once('close', () => r())))));
       for (const ws of sessions.keys()) ws.close(CLOSE.shutdown.code, CLOSE.shutdown.reason);
@@ -359,6 +393,8 @@ export async function startTarget(opts: TargetOptions = {}): Promise<RunningTarg
       await Promise.race([done, new Promise<void>((r) => (timer = setTimeout(r, 2000)))]);
       clearTimeout(timer);
       for (const ws of [...sessions.keys(), ...rejecting]) ws.terminate();
+      // Handshakes still waiting for a verification (e.g. a slow JWKS URL) are cut off.
+      for (const socket of inflight) socket.destroy();
       await new Promise<void>((r) => {
         server.close(() => r());
         server.closeAllConnections();

@@ -14,6 +14,12 @@ export interface VoiceConfig {
   transcriptDelayMs: number;
   /** Transcripts queued per session at most; beyond that audio is counted but coalesced. */
   maxPendingTranscripts: number;
+  /**
+   * Answers queued for a client that does not read them beyond this many bytes: the session
+   * stops reading from that client until they drain (backpressure, as a real server's
+   * blocking send gives), so a client that never reads cannot grow the target's memory.
+   */
+  maxBufferedBytes: number;
 }
 
 export interface VoiceCounters {
@@ -60,8 +66,14 @@ export class VoiceSession {
   private send(obj: object): void {
     if (this.ws.readyState !== 1) return;
     this.counters.sent++;
-    this.ws.send(JSON.stringify(obj));
+    this.ws.send(JSON.stringify(obj), this.sent);
+    if (!this.ws.isPaused && this.ws.bufferedAmount > this.cfg.maxBufferedBytes) this.ws.pause();
   }
+
+  /** After each answer is handed to the kernel: read again once the backlog is down to half. */
+  private readonly sent = (): void => {
+    if (this.ws.isPaused && this.ws.readyState === 1 && this.ws.bufferedAmount <= this.cfg.maxBufferedBytes / 2) this.ws.resume();
+  };
 
   private error(code: string, message: string): void {
     this.counters.errors++;

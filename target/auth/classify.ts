@@ -20,7 +20,9 @@ export type FailureKind =
   | 'wrong_audience'
   | 'wrong_issuer'
   | 'claim_invalid'
-  | 'missing_oid';
+  | 'missing_oid'
+  /** More than one `token` query parameter (decided before any verification). */
+  | 'repeated_token';
 
 /**
  * The catalogue variants each failure kind covers. `accept-invalid=V` accepts a token when V
@@ -43,6 +45,7 @@ export const KIND_VARIANTS: Readonly<Record<FailureKind, readonly string[]>> = {
   wrong_issuer: ['wrong_issuer'],
   claim_invalid: ['claim_invalid'],
   missing_oid: ['missing_oid'],
+  repeated_token: ['repeated_token'],
 };
 
 export function kindMatches(kind: FailureKind, accepted: ReadonlySet<string> | 'all' | null): boolean {
