@@ -5,7 +5,9 @@
 
 // 'forbidden' (http mode): the memory endpoint refused the session's record to the very token
 // that opened it (HTTP 403), i.e. the backend itself says the session is someone else's.
-export type AttributionVerdict = 'ok' | 'wrong_user' | 'poc_fallback' | 'forbidden' | 'unverified';
+// 'wrong_session': the right user, but a server event named another session id than the one
+// the client opened: the server bound the socket to some other session.
+export type AttributionVerdict = 'ok' | 'wrong_user' | 'poc_fallback' | 'forbidden' | 'wrong_session' | 'unverified';
 
 /** Reads a dotted path (`user.id`, `items.0.user_id`) from parsed JSON; undefined if absent. */
 export function readPath(obj: unknown, path: string): unknown {
@@ -36,6 +38,8 @@ export class AttributionTracker {
     private readonly expectedOid: string,
     private readonly path: string,
     private readonly pocUserIds: readonly string[],
+    /** Dotted path of the session id in events and the expected id; '' path = not checked. */
+    private readonly session: { path: string; expected: string } = { path: '', expected: '' },
   ) {}
 
   /** Feeds one text message; non-JSON or id-less messages change nothing. */
@@ -50,6 +54,15 @@ export class AttributionTracker {
       return;
     }
     this.observeValue(readPath(parsed, this.path));
+    this.observeSession(parsed);
+  }
+
+  /** A record or event that names a session other than ours sticks as 'wrong_session'. */
+  observeSession(parsed: unknown): void {
+    if (this.session.path === '' || (this.verdict !== 'ok' && this.verdict !== 'unverified')) return;
+    const sid = readPath(parsed, this.session.path);
+    if (sid === undefined || sid === null || sid === '') return;
+    if (String(sid) !== this.session.expected) this.verdict = 'wrong_session';
   }
 
   /** The memory endpoint answered 403 to the session's own token. */

@@ -17,6 +17,12 @@ export interface WireObservation {
   serverClosed: boolean;
   /** The server sent at least one message after the upgrade (the session was served). */
   served?: boolean;
+  /**
+   * A server event carried a user id (at the attribution path): the server built a user
+   * context for this socket. For a no_token/invalid attempt that is a bypass, whatever
+   * close follows.
+   */
+  servedUser?: boolean;
   /** Text of the first `error` event, if any (never shown to people: may be long). */
   errorText?: string;
   /**
@@ -83,7 +89,9 @@ function v(outcome: Outcome, detail: string, flags: Partial<Omit<Verdict, 'outco
 export function classify(w: WireObservation, e: Expectation): Verdict {
   const valid = e.authCase === 'valid';
 
-  if (!w.opened) {
+  // A close frame with a code means the upgrade did complete, even when k6 delivered the
+  // close before (or instead of) `open`.
+  if (!w.opened && w.closeCode === undefined) {
     // The upgrade never completed.
     const refused = w.errorText === BAD_HANDSHAKE;
     if (!refused) return v('error', 'connect_failed');
@@ -111,7 +119,16 @@ export function classify(w: WireObservation, e: Expectation): Verdict {
   }
 
   // The upgrade succeeded.
-  if (!w.serverClosed) {
+  if (!valid && w.servedUser) {
+    // The server sent this socket an event naming a user: it was let in, even if a close
+    // (1008 or any other) came afterwards.
+    return v('accepted', 'served_user', { bypass: true });
+  }
+  // A bad token whose close carried the server's 1008 was refused by the server, also when
+  // that 1008 crossed the client's own close at the end of the wait (a late refusal, not a
+  // bypass: the server never served the socket).
+  const lateRefusal = !valid && w.closeCode === 1008;
+  if (!w.serverClosed && !lateRefusal) {
     // Held until the client ended it: accepted.
     return valid ? v('accepted', 'held') : v('accepted', 'held', { bypass: true });
   }

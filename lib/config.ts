@@ -23,6 +23,7 @@ export interface VoiceConfig {
   audioFrameMs: number;
   attribution: AttributionMode;
   attributionPath: string;
+  sessionIdPath: string;
   attributionSample: number;
   memoryPath: string;
   memoryUserPath: string;
@@ -87,6 +88,7 @@ export const KNOBS: readonly Knob[] = [
   { env: 'VOICE_AUDIO_FRAME_MS', key: 'audioFrameMs', kind: 'int', default: '40', min: 10, max: 1000, meaning: 'Audio frame length (ms); frames are sent at real-time pace' },
   { env: 'VOICE_ATTRIBUTION', key: 'attribution', kind: { oneOf: ['event', 'http', 'off'] }, default: 'event', meaning: 'Attribution check: event (user id in server events), http (memory endpoint with the same token), off' },
   { env: 'VOICE_ATTRIBUTION_PATH', key: 'attributionPath', kind: 'string', default: 'user_id', meaning: 'Dotted JSON path of the user id in server events (event mode); every event that carries it is checked' },
+  { env: 'VOICE_SESSION_ID_PATH', key: 'sessionIdPath', kind: 'string', default: 'session_id', meaning: 'Dotted JSON path of the session id in server events and the memory record; a value other than the session the client opened is an attribution error (wrong_session); empty = not checked' },
   { env: 'VOICE_ATTRIBUTION_SAMPLE', key: 'attributionSample', kind: 'fraction', default: '1', meaning: 'Fraction of valid sessions checked through the memory endpoint (http mode)' },
   { env: 'VOICE_MEMORY_PATH', key: 'memoryPath', kind: 'string', default: '/api/v1/memory/sessions/{session_id}', meaning: 'Memory endpoint path (http mode); {session_id} is replaced' },
   { env: 'VOICE_MEMORY_USER_PATH', key: 'memoryUserPath', kind: 'string', default: 'user_id', meaning: 'Dotted JSON path of the user id in the memory record (http mode)' },

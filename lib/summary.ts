@@ -2,7 +2,7 @@
 // <resultsDir>/summary.json and <resultsDir>/junit.xml for CI. Pure: it reads only k6's
 // summary data (metric names, tag values we chose, numbers), so no token can reach it.
 
-import type { VariantLists } from './thresholds.ts';
+import { UPGRADE_ERROR_STATUSES, type VariantLists } from './thresholds.ts';
 
 export interface MetricData {
   type: 'counter' | 'gauge' | 'rate' | 'trend';
@@ -67,6 +67,7 @@ export interface SummaryReport {
     attributionErrors: number;
     pocFallback: number;
     wrongUser: number;
+    wrongSession: number;
     forbidden: number;
     attributionUnverified: number;
     unexpectedCloses: number;
@@ -125,6 +126,12 @@ export function analyse(d: SummaryData, info: SummaryInfo): SummaryReport {
   };
   if (info.classes.noToken) addRows('no_token', info.variants.noToken);
   if (info.classes.invalid) addRows('invalid', info.variants.invalid);
+  for (const authCase of ['no_token', 'invalid']) {
+    for (const st of UPGRADE_ERROR_STATUSES) {
+      const n = val(d, `ws_sessions{auth_case:${authCase},status:${st}}`, 'count');
+      if (n > 0) problems.push(`HTTP ${st} ON THE UPGRADE: ${plural(n, `${authCase} upgrade`)} answered ${st} (k6's status tag of the socket itself); never a correct rejection, whatever the status probe saw`);
+    }
+  }
 
   const validAttempts = rateCount(d, 'voice_rejected{auth_case:valid}');
   const valid = {
@@ -135,6 +142,7 @@ export function analyse(d: SummaryData, info: SummaryInfo): SummaryReport {
     attributionErrors: val(d, 'voice_attribution_errors', 'passes'),
     pocFallback: val(d, 'voice_attribution_errors{attribution:poc_fallback}', 'passes'),
     wrongUser: val(d, 'voice_attribution_errors{attribution:wrong_user}', 'passes'),
+    wrongSession: val(d, 'voice_attribution_errors{attribution:wrong_session}', 'passes'),
     forbidden: val(d, 'voice_attribution_errors{attribution:forbidden}', 'passes'),
     attributionUnverified: val(d, 'voice_attribution_unverified', 'count'),
     unexpectedCloses: val(d, 'voice_unexpected_close', 'count'),
@@ -151,7 +159,7 @@ export function analyse(d: SummaryData, info: SummaryInfo): SummaryReport {
     invalidErrors: val(d, 'voice_attempt_errors{auth_case:invalid}', 'passes'),
   };
   if (valid.attributionErrors > 0) {
-    const parts = [valid.pocFallback > 0 ? `${valid.pocFallback} to the POC fallback user` : '', valid.wrongUser > 0 ? `${valid.wrongUser} to another user` : '', valid.forbidden > 0 ? `${valid.forbidden} refused to their own token by the memory endpoint (403)` : ''].filter((s) => s !== '');
+    const parts = [valid.pocFallback > 0 ? `${valid.pocFallback} to the POC fallback user` : '', valid.wrongUser > 0 ? `${valid.wrongUser} to another user` : '', valid.wrongSession > 0 ? `${valid.wrongSession} the right user but another session id in the server's events or record` : '', valid.forbidden > 0 ? `${valid.forbidden} refused to their own token by the memory endpoint (403)` : ''].filter((s) => s !== '');
     problems.push(`MISATTRIBUTED: ${valid.attributionErrors} of ${plural(valid.attributionChecked, 'verified valid session')} belonged to someone other than the token's oid${parts.length ? ` (${parts.join(', ')})` : ''}`);
   }
   if (info.attribution !== 'off' && valid.attributionUnverified > 0) problems.push(`UNVERIFIED ATTRIBUTION: ${plural(valid.attributionUnverified, 'valid session')} showed no user id (${info.attribution} mode); never counted as correct`);
@@ -214,7 +222,7 @@ export function textReport(r: SummaryReport): string {
   const v = r.valid;
   L.push('valid tokens');
   L.push(`  attempts ${v.attempts}  false rejections ${v.falseRejections}  errors ${v.errors}  unexpected closes ${v.unexpectedCloses}  (sockets upgraded, all classes: ${v.sessionsOpened})`);
-  L.push(`  handshake p95 ${fmtMs(v.handshakeP95Ms)}  attribution: ${v.attributionChecked} checked, ${v.attributionErrors} wrong (POC ${v.pocFallback}, other user ${v.wrongUser}), ${v.attributionUnverified} unverified`);
+  L.push(`  handshake p95 ${fmtMs(v.handshakeP95Ms)}  attribution: ${v.attributionChecked} checked, ${v.attributionErrors} wrong (POC ${v.pocFallback}, other user ${v.wrongUser}, other session ${v.wrongSession}), ${v.attributionUnverified} unverified`);
   if (r.variants.length > 0) {
     L.push('');
     L.push('refusals              attempts  rejected  bypass  mismatch');

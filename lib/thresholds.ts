@@ -11,6 +11,13 @@ function num(x: number): string {
   return String(Number(x.toFixed(6)));
 }
 
+/**
+ * Upgrade statuses that are never a correct refusal. k6 tags its own `ws_sessions` with the
+ * status of the real upgrade, which the script cannot read; thresholds on these submetrics
+ * catch a server whose status probe answer (e.g. 403) differs from what the socket got (e.g. 503).
+ */
+export const UPGRADE_ERROR_STATUSES = [429, 500, 502, 503, 504] as const;
+
 export interface VariantLists {
   noToken: readonly string[];
   invalid: readonly string[];
@@ -42,6 +49,7 @@ export function baseThresholds(cfg: VoiceConfig, variants: VariantLists, o: Thre
       t['voice_attribution_errors'] = [sec('rate==0')];
       t['voice_attribution_errors{attribution:poc_fallback}'] = ['rate==0'];
       t['voice_attribution_errors{attribution:wrong_user}'] = ['rate==0'];
+      if (cfg.sessionIdPath !== '') t['voice_attribution_errors{attribution:wrong_session}'] = ['rate==0'];
       if (cfg.attribution === 'http') t['voice_attribution_errors{attribution:forbidden}'] = ['rate==0'];
       t['voice_attribution_unverified'] = [`count<=${cfg.unverifiedMax}`];
     }
@@ -49,6 +57,11 @@ export function baseThresholds(cfg: VoiceConfig, variants: VariantLists, o: Thre
   const perVariant = (authCase: string, list: readonly string[]): void => {
     t[`voice_rejected{auth_case:${authCase}}`] = [minRejected];
     t[`voice_attempt_errors{auth_case:${authCase}}`] = [`rate<=${num(cfg.errorRateMax)}`];
+    if (cfg.errorRateMax === 0) {
+      // No error allowed (smoke): none of the real upgrades may have been answered with these,
+      // whatever the status probe said. (With a tolerance, only voice_attempt_errors applies.)
+      for (const st of UPGRADE_ERROR_STATUSES) t[`ws_sessions{auth_case:${authCase},status:${st}}`] = ['count==0'];
+    }
     for (const v of list) {
       t[`voice_rejected{variant:${v}}`] = [minRejected];
       t[`voice_auth_bypass{variant:${v}}`] = ['count==0'];

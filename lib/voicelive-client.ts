@@ -7,7 +7,7 @@
 // status probe; the sockets and requests carry a fixed `name` tag (k6 copies it into `url`),
 // and nothing here logs ws.url, event.origin, an event object, or raw error text.
 
-import http from 'k6/http';
+import http, { type Params } from 'k6/http';
 import { b64encode } from 'k6/encoding';
 import { WebSocket } from 'k6/websockets';
 import { AttributionTracker, readPath, sampled, type AttributionVerdict } from './attribution.ts';
@@ -102,7 +102,10 @@ async function probeStatus(url: string, nameTag: string, tags: Record<string, st
       tags: { ...tags, name: nameTag, probe: 'status' },
       timeout: '5s',
       redirects: 0,
-    });
+      // A failed request must throw (caught below), never be logged: k6 logs failed
+      // requests as `Request Failed error="Get \"<url>\": …"`, and this URL holds the token.
+      throw: true,
+    } as Params);
     return typeof res.status === 'number' ? res.status : 0;
   } catch {
     return 0;
@@ -112,7 +115,7 @@ async function probeStatus(url: string, nameTag: string, tags: Record<string, st
 const FORBIDDEN = Symbol('forbidden');
 
 /** http attribution mode: reads the memory record with the session's own token. */
-async function memoryUserId(p: AttemptPlan, tags: Record<string, string>): Promise<unknown | typeof FORBIDDEN> {
+async function memoryRecord(p: AttemptPlan, tags: Record<string, string>): Promise<{ userId: unknown; record: unknown } | typeof FORBIDDEN | undefined> {
   const { cfg } = p;
   try {
     const res = await http.asyncRequest('GET', memoryUrl(cfg.target, cfg.memoryPath, p.sessionId), null, {
@@ -120,10 +123,12 @@ async function memoryUserId(p: AttemptPlan, tags: Record<string, string>): Promi
       tags: { ...tags, name: memoryNameTag(cfg.target, cfg.memoryPath), probe: 'attribution' },
       timeout: '5s',
       redirects: 0,
-    });
+      throw: true,
+    } as Params);
     if (res.status === 403) return FORBIDDEN;
     if (res.status !== 200 || typeof res.body !== 'string') return undefined;
-    return readPath(JSON.parse(res.body), cfg.memoryUserPath);
+    const record: unknown = JSON.parse(res.body);
+    return { userId: readPath(record, cfg.memoryUserPath), record };
   } catch {
     return undefined;
   }
@@ -137,7 +142,7 @@ export async function runAttempt(p: AttemptPlan): Promise<AttemptResult> {
   const tags: Record<string, string> = { auth_case: p.authCase, variant: p.variant, ...(p.extraTags ?? {}) };
   const nameTag = voiceNameTag(cfg.target);
   const url = voiceUrl(cfg.target, p.sessionId, p.token);
-  const tracker = valid && p.expectedOid !== undefined ? new AttributionTracker(p.expectedOid, cfg.attributionPath, cfg.pocUserIds) : null;
+  const tracker = valid && p.expectedOid !== undefined ? new AttributionTracker(p.expectedOid, cfg.attributionPath, cfg.pocUserIds, { path: cfg.sessionIdPath, expected: p.sessionId }) : null;
   const useEvents = cfg.attribution === 'event';
   const useHttp = cfg.attribution === 'http' && valid && sampled(p.iterationInTest, cfg.attributionSample);
   let memoryCheck: Promise<void> | null = null;
@@ -146,6 +151,7 @@ export async function runAttempt(p: AttemptPlan): Promise<AttemptResult> {
   let openAt = 0;
   let endAt = 0;
   let firstMessage = true;
+  let servedUser = false;
   let agentSentAt = 0;
   let agentAnswered = false;
   let clientClosing = false;
@@ -209,7 +215,13 @@ export async function runAttempt(p: AttemptPlan): Promise<AttemptResult> {
       if (useHttp) {
         timers.push(
           setTimeout(() => {
-            memoryCheck = memoryUserId(p, tags).then((id) => (id === FORBIDDEN ? tracker?.observeForbidden() : tracker?.observeValue(id)));
+            memoryCheck = memoryRecord(p, tags).then((m) => {
+              if (m === FORBIDDEN) tracker?.observeForbidden();
+              else if (m !== undefined) {
+                tracker?.observeValue(m.userId);
+                tracker?.observeSession(m.record);
+              }
+            });
           }, Math.min(1000, Math.max(0, p.holdMs / 2))),
         );
       }
@@ -224,6 +236,18 @@ export async function runAttempt(p: AttemptPlan): Promise<AttemptResult> {
       }
       const data = (ev as MessageEventLike).data;
       if (typeof data !== 'string') return;
+      if (!valid) {
+        // A bad token's socket: does the server treat it as some user's session?
+        if (!servedUser && data.charCodeAt(0) === 123 /* { */) {
+          try {
+            const id = readPath(JSON.parse(data), cfg.attributionPath);
+            if (id !== undefined && id !== null && id !== '') servedUser = true;
+          } catch {
+            // not JSON: no user context shown
+          }
+        }
+        return;
+      }
       if (tracker && useEvents) tracker.observeText(data);
       if (agentSentAt > 0 && !agentAnswered && data.includes(cfg.agentAckType)) {
         try {
@@ -264,7 +288,7 @@ export async function runAttempt(p: AttemptPlan): Promise<AttemptResult> {
   }
   if (memoryCheck) await memoryCheck;
 
-  const wire: WireObservation = { opened, closeCode, closeReason, serverClosed: !clientClosing, served: !firstMessage, errorText, probeStatus: probe };
+  const wire: WireObservation = { opened, closeCode, closeReason, serverClosed: !clientClosing, served: !firstMessage, servedUser, errorText, probeStatus: probe };
   const verdict = classify(wire, p.expectation);
   // Start to open; for a refusal, start to the moment the refusal was observed.
   const handshakeMs = (verdict.outcome === 'rejected_close' || !opened ? endAt : openAt) - t0;
@@ -279,7 +303,10 @@ export async function runAttempt(p: AttemptPlan): Promise<AttemptResult> {
   if (verdict.unexpectedClose) m.unexpectedClose.add(1, { ...otags, close_code: closeCode === undefined ? 'none' : String(closeCode) });
 
   const who = `${p.authCase}/${p.variant} session ${p.sessionId}`;
-  if (verdict.bypass) warnLimited(cfg, 'bypass', `BYPASS: ${who} was accepted by the server (still open after ${cfg.rejectWaitMs} ms)`);
+  if (verdict.bypass) {
+    const how = servedUser ? `served as a user (a server event carried a user id at "${cfg.attributionPath}")` : `accepted by the server (still open after ${cfg.rejectWaitMs} ms)`;
+    warnLimited(cfg, 'bypass', `BYPASS: ${who} was ${how}`);
+  }
   if (verdict.mismatch) {
     const got = closeCode !== undefined ? `close ${closeCode} "${safeText(closeReason, p.token)}"` : `HTTP ${probe ?? 'unknown'}`;
     warnLimited(cfg, 'mismatch', `MISMATCH: ${who} was refused with ${got}; expected close ${p.expectation.closeCode} "${p.expectation.reason}"${cfg.rejectStyle === 'close' ? '' : ` or HTTP ${p.expectation.httpStatuses.join('/')}`}${cfg.rejectStyle === 'any' ? '' : ` (style ${cfg.rejectStyle})`}`);
@@ -300,13 +327,13 @@ export async function runAttempt(p: AttemptPlan): Promise<AttemptResult> {
         m.attributionUnverified.add(1, tags);
       } else {
         m.attributionErrors.add(a !== 'ok', { ...tags, attribution: a });
-        const whom = a === 'poc_fallback' ? 'was attributed to the POC fallback user' : a === 'forbidden' ? 'was refused to its own token by the memory endpoint (403): the backend holds it for another user' : 'was attributed to another user';
+        const whom = a === 'poc_fallback' ? 'was attributed to the POC fallback user' : a === 'wrong_session' ? `was bound to another session id (at "${cfg.sessionIdPath}")` : a === 'forbidden' ? 'was refused to its own token by the memory endpoint (403): the backend holds it for another user' : 'was attributed to another user';
         if (a !== 'ok') warnLimited(cfg, 'attribution', `ATTRIBUTION: ${who} ${whom}, not the token's oid`);
       }
     }
   }
   if (valid) {
-    const ok = verdict.outcome === 'accepted' && !verdict.unexpectedClose && attribution !== 'wrong_user' && attribution !== 'poc_fallback' && attribution !== 'forbidden';
+    const ok = verdict.outcome === 'accepted' && !verdict.unexpectedClose && attribution !== 'wrong_user' && attribution !== 'poc_fallback' && attribution !== 'forbidden' && attribution !== 'wrong_session';
     m.sessionSuccess.add(ok, tags);
   }
   return { verdict, attribution, handshakeMs };

@@ -24,6 +24,8 @@ export interface CaseSpec {
   outs?: string[];
   runner?: 'engine' | 'k6';
   timeoutMs?: number;
+  /** Run against this backend (e.g. a rogue test server) instead of a fresh reference target. */
+  target?: { wsUrl: string };
 }
 
 export interface CaseRun {
@@ -60,7 +62,7 @@ function runRealK6(bin: string, args: string[], timeoutMs: number): Promise<{ co
 export async function runCase(spec: CaseSpec): Promise<CaseRun> {
   const dir = await mkdtemp(join(tmpdir(), 'voicelive-case-'));
   const logLines: string[] = [];
-  const target = await startTarget({
+  const target = spec.target ? { wsUrl: spec.target.wsUrl, close: async () => {} } : await startTarget({
     tokensDir: spec.tokensDir,
     host: '127.0.0.1',
     port: 0,

@@ -46,3 +46,22 @@ test('a 403 from the memory endpoint for the session own token is an attribution
   t.observeValue('oid-1');
   assert.equal(t.result(), 'forbidden');
 });
+
+test('an event or record naming another session id is a wrong_session attribution; none or ours changes nothing', () => {
+  const t = new AttributionTracker('oid-1', 'user_id', ['poc-user'], { path: 'session_id', expected: 'r1-u0-va-i0-v1' });
+  t.observeText('{"type":"session.created","session_id":"r1-u0-va-i0-v1","user_id":"oid-1"}');
+  t.observeText('{"type":"transcript","user_id":"oid-1"}');
+  assert.equal(t.result(), 'ok');
+  t.observeText('{"type":"transcript","session_id":"r1-u0-va-i0-v2","user_id":"oid-1"}');
+  assert.equal(t.result(), 'wrong_session');
+  const first = new AttributionTracker('oid-1', 'user_id', [], { path: 'session_id', expected: 's' });
+  first.observeText('{"session_id":"other","user_id":"oid-9"}');
+  assert.equal(first.result(), 'wrong_user', 'the user check comes first');
+  const off = new AttributionTracker('oid-1', 'user_id', [], { path: '', expected: 's' });
+  off.observeText('{"session_id":"other","user_id":"oid-1"}');
+  assert.equal(off.result(), 'ok');
+  const rec = new AttributionTracker('oid-1', 'user_id', [], { path: 'session_id', expected: 's' });
+  rec.observeValue('oid-1');
+  rec.observeSession({ session_id: 'x' });
+  assert.equal(rec.result(), 'wrong_session', 'memory record checked too');
+});

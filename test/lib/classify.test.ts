@@ -122,3 +122,33 @@ test('valid tokens: held is accepted; refused is a false rejection; early server
   const app = classify(closedBy(4000), valid);
   assert.deepEqual([app.outcome, app.unexpectedClose], ['error', true]);
 });
+
+test('a bad token whose socket was sent an event naming a user is a bypass, whatever close follows', () => {
+  for (const e of [inv(), defaultExpectation('no_token', 'missing', 'any')]) {
+    for (const w of [{ ...closedBy(1008, e.reason), served: true, servedUser: true }, { ...closedBy(1000), served: true, servedUser: true }, { opened: true, serverClosed: false, servedUser: true }]) {
+      const v = classify(w, e);
+      assert.deepEqual([v.outcome, v.bypass, v.rejected, v.mismatch], ['accepted', true, false, false]);
+    }
+  }
+  // An event without a user id (e.g. an error event) before the 1008 changes nothing.
+  const ok = classify({ ...closedBy(1008, 'Invalid token'), served: true }, inv());
+  assert.deepEqual([ok.outcome, ok.rejected, ok.bypass], ['rejected_close', true, false]);
+});
+
+test("a server 1008 crossing the client's close is a rejection (reason still checked), not a bypass", () => {
+  const late = classify({ opened: true, serverClosed: false, closeCode: 1008, closeReason: 'Invalid token' }, inv());
+  assert.deepEqual([late.outcome, late.rejected, late.bypass, late.mismatch], ['rejected_close', true, false, false]);
+  const lateWrong = classify({ opened: true, serverClosed: false, closeCode: 1008, closeReason: 'nope' }, inv());
+  assert.deepEqual([lateWrong.rejected, lateWrong.bypass, lateWrong.mismatch], [true, false, true]);
+  // The server's echo of the client's 1000 is no refusal: still a bypass.
+  assert.equal(classify({ opened: true, serverClosed: false, closeCode: 1000 }, inv()).bypass, true);
+  // A valid session the client ended is accepted whatever code the close carried.
+  assert.equal(classify({ opened: true, serverClosed: false, closeCode: 1008 }, valid).outcome, 'accepted');
+});
+
+test('a close frame delivered without `open` (k6 race) is classified from its code, not as a failed connect', () => {
+  const w: WireObservation = { opened: false, serverClosed: true, closeCode: 1008, closeReason: 'Invalid token', errorText: 'websocket: close 1008 (policy violation): Invalid token' };
+  const v = classify(w, inv());
+  assert.deepEqual([v.outcome, v.rejected, v.mismatch], ['rejected_close', true, false]);
+  assert.equal(classify({ ...w, closeCode: 1011, closeReason: '' }, inv()).outcome, 'error');
+});

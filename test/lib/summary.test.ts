@@ -80,3 +80,20 @@ test('capacity: the highest stage that held is the last of an unbroken run from 
   assert.deepEqual(r.capacity?.highestHeld, { name: 's2', rate: 3, concurrent: 90 });
   assert.equal(r.capacity?.stages[3]?.held, false, 'a stage without samples did not hold');
 });
+
+test('5xx/429 on the upgrade itself (k6 status tag) are thresholds when no error is allowed, and the summary names them', async () => {
+  const { baseThresholds } = await import('../../lib/thresholds.ts');
+  const { loadConfig } = await import('../../lib/config.ts');
+  const { analyse } = await import('../../lib/summary.ts');
+  const strict = baseThresholds(loadConfig({ VOICE_ERROR_RATE_MAX: '0' }), { noToken: ['missing'], invalid: ['expired'] });
+  assert.deepEqual(strict['ws_sessions{auth_case:invalid,status:503}'], ['count==0']);
+  assert.deepEqual(strict['ws_sessions{auth_case:no_token,status:429}'], ['count==0']);
+  const tolerant = baseThresholds(loadConfig({ VOICE_ERROR_RATE_MAX: '0.05' }), { noToken: ['missing'], invalid: ['expired'] });
+  assert.equal(tolerant['ws_sessions{auth_case:invalid,status:503}'], undefined);
+  const r = analyse(
+    { metrics: { 'ws_sessions{auth_case:invalid,status:503}': { type: 'counter', values: { count: 4 }, thresholds: { 'count==0': { ok: false } } } } },
+    { profile: 'smoke', resultsDir: '', variants: { noToken: [], invalid: [] }, classes: { valid: false, noToken: false, invalid: true }, requireAllVariants: false, attribution: 'event', probeStatus: true },
+  );
+  assert.equal(r.verdict, 'fail');
+  assert.ok(r.problems.some((p) => /HTTP 503 ON THE UPGRADE: 4 invalid upgrades answered 503/.test(p)), r.problems.join('\n'));
+});
