@@ -1,6 +1,7 @@
 // npm run target -- [flags]: the reference voicelive target on the command line.
 // Prints `voicelive target listening on http://HOST:PORT (...)` on stdout once ready.
 
+import { isIP } from 'node:net';
 import { pathToFileURL } from 'node:url';
 import { resolve } from 'node:path';
 import { UserError, intFlag, parseCliArgs, runMain } from '../tools/common/cli.ts';
@@ -55,8 +56,25 @@ function oneOf<T extends string>(name: string, raw: string | undefined, allowed:
   throw new UserError(`--${name} must be one of ${allowed.join('|')}, got "${raw}"`);
 }
 
-export async function main(argv: string[]): Promise<number> {
-  const { values } = parseCliArgs(argv, {
+/** An IP literal or `localhost`: no DNS lookup ever decides where the target listens. */
+function hostFlag(raw: string | undefined): string {
+  if (raw === undefined) return DEFAULTS.host;
+  if (isIP(raw) !== 0 || raw === 'localhost') return raw;
+  throw new UserError(`--host must be an IP address (e.g. 127.0.0.1 or ::1) or localhost, got "${raw}"`);
+}
+
+/** parseArgs messages can span lines; a user error is one line. */
+function parseFlags(argv: string[]): ReturnType<typeof parseTargetFlags> {
+  try {
+    return parseTargetFlags(argv);
+  } catch (err) {
+    if (err instanceof UserError) throw new UserError(err.message.replace(/\s*\n\s*/g, ' '));
+    throw err;
+  }
+}
+
+function parseTargetFlags(argv: string[]) {
+  return parseCliArgs(argv, {
     tokens: { type: 'string' },
     jwks: { type: 'string' },
     issuer: { type: 'string' },
@@ -78,6 +96,10 @@ export async function main(argv: string[]): Promise<number> {
     fault: { type: 'string', multiple: true },
     help: { type: 'boolean', short: 'h' },
   });
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const { values } = parseFlags(argv);
   if (values.help) {
     process.stdout.write(`${HELP}\n`);
     return 0;
@@ -87,7 +109,7 @@ export async function main(argv: string[]): Promise<number> {
     jwks: values.jwks,
     issuer: values.issuer,
     audience: values.audience,
-    host: values.host ?? DEFAULTS.host,
+    host: hostFlag(values.host),
     port: intFlag('port', values.port, 0, 0, 65535),
     authRequired: bool('auth-required', values['auth-required'], true),
     rejectStyle: oneOf('reject-style', values['reject-style'], ['close', 'http'] as const, 'close'),
@@ -104,7 +126,14 @@ export async function main(argv: string[]): Promise<number> {
   });
   // The ready file first: whoever sees the ready line can read it.
   if (values['ready-file']) {
-    await writeFileAtomic(resolve(values['ready-file']), `${JSON.stringify({ url: target.url, wsUrl: target.wsUrl, port: target.port, pid: process.pid })}\n`);
+    const path = resolve(values['ready-file']);
+    try {
+      await writeFileAtomic(path, `${JSON.stringify({ url: target.url, wsUrl: target.wsUrl, port: target.port, pid: process.pid })}\n`);
+    } catch (err) {
+      // The listening server would keep the process alive: stop it before reporting.
+      await target.close();
+      throw new UserError(`cannot write --ready-file ${path}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+    }
   }
   process.stdout.write(`voicelive target listening on ${target.url} (${target.describe})\n`);
   await new Promise<void>((done) => {

@@ -77,3 +77,20 @@ test('--help describes every fault', async () => {
     assert.ok(HELP.includes(f), f);
   }
 });
+
+test('an unwritable --ready-file is one line on stderr and exit 2, and the listening process does not hang', () => {
+  const r = spawnSync(process.execPath, [...TSX, '--tokens', tk.dir, '--log', 'none', '--ready-file', join(tk.dir, 'no-such-dir', 'ready.json')], { encoding: 'utf8', timeout: 15_000 });
+  assert.equal(r.signal, null, 'the process exited by itself (it was killed by the test timeout)');
+  assert.equal(r.status, 2, r.stderr);
+  const lines = r.stderr.trim().split('\n');
+  assert.equal(lines.length, 1, r.stderr);
+  assert.match(lines[0]!, /^target: .*--ready-file/);
+  assert.ok(!r.stdout.includes('listening on'), 'no ready line when the ready file could not be written');
+});
+
+test('a flag without its value, or a --host that is not an address, is a one-line user error', async () => {
+  for (const args of [['--fault'], ['--port'], ['--host', 'nosuch.invalid'], ['--host', '']]) {
+    await assert.rejects(main(['--tokens', tk.dir, ...args]), (e: Error) => e instanceof UserError && !e.message.includes('\n'), args.join(' '));
+  }
+});
+
