@@ -3,6 +3,7 @@
 // copied into docs/target.md).
 
 import { UserError } from '../tools/common/cli.ts';
+import { KIND_VARIANTS } from './auth/classify.ts';
 
 export interface Faults {
   /** Invalid-token variants to accept as if valid ('all' = every kind). */
@@ -58,10 +59,18 @@ function rate(name: string, raw: string | undefined): number {
   return n;
 }
 
+/** Longest injected wait: an hour (Node timers overflow past 2^31-1 ms and would fire at once). */
+const MAX_MS = 3_600_000;
+
 function nonNegInt(what: string, raw: string | undefined): number {
   if (raw === undefined || !/^\d+$/.test(raw.trim())) throw new UserError(`--fault ${what}: expected a whole number of milliseconds, got "${raw ?? ''}"`);
-  return Number(raw);
+  const n = Number(raw);
+  if (n > MAX_MS) throw new UserError(`--fault ${what}: at most ${MAX_MS} ms (one hour), got ${raw.trim()}`);
+  return n;
 }
+
+/** Every variant name accept-invalid can match (the target's failure kinds cover these). */
+const KNOWN_VARIANTS: ReadonlySet<string> = new Set(Object.values(KIND_VARIANTS).flat());
 
 export function parseFaults(specs: readonly string[]): Faults {
   const f: Faults = { ...NO_FAULTS };
@@ -76,7 +85,7 @@ export function parseFaults(specs: readonly string[]): Faults {
         else {
           const set = f.acceptInvalid instanceof Set ? f.acceptInvalid : new Set<string>();
           for (const v of value.split(',')) {
-            if (!/^[a-z0-9_]+$/.test(v)) throw new UserError(`--fault accept-invalid=${value}: "${v}" is not a variant name (lowercase, digits, _)`);
+            if (!KNOWN_VARIANTS.has(v)) throw new UserError(`--fault accept-invalid=${value}: "${v}" is not a variant the target recognises; known: ${[...KNOWN_VARIANTS].join(', ')}`);
             set.add(v);
           }
           if (f.acceptInvalid !== 'all') f.acceptInvalid = set;

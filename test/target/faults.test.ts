@@ -213,3 +213,20 @@ test('fault flags: bad values are user errors naming the flag', () => {
   assert.deepEqual(f.drop, { rate: 0.1, afterMs: 2000 });
   assert.equal(f.capacity, 5);
 });
+
+test('accept-invalid with a variant name the target never reports is a user error, not a silent no-op', () => {
+  for (const bad of ['accept-invalid=expird', 'accept-invalid=expired,nope']) {
+    assert.throws(() => parseFaults([bad]), (e: Error) => e.name === 'UserError' && e.message.includes('expired') && !e.message.includes('\n'), bad);
+  }
+  // Every catalogue variant of the token toolkit is a known name.
+  for (const c of tk.set.invalid.cases) assert.doesNotThrow(() => parseFaults([`accept-invalid=${c.variant}`]), c.variant);
+  assert.doesNotThrow(() => parseFaults(['accept-invalid=repeated_token,alg_not_allowed,claim_invalid']));
+});
+
+test('delays beyond an hour are user errors (a Node timer would overflow and fire at once)', () => {
+  for (const bad of ['handshake-delay=99999999999', 'handshake-delay=10,99999999999', 'drop=0.1,99999999999', 'handshake-delay=3600001']) {
+    assert.throws(() => parseFaults([bad]), (e: Error) => e.name === 'UserError', bad);
+  }
+  assert.deepEqual(parseFaults(['handshake-delay=3600000,0']).handshakeDelay, { ms: 3_600_000, jitterMs: 0 });
+});
+
