@@ -14,13 +14,21 @@ export interface SessionRecord {
 
 export class MemoryStore {
   private readonly records = new Map<string, SessionRecord>();
+  /** Open sessions per record; only sessions of the record's owner count. */
+  private readonly openSessions = new Map<string, number>();
+  /** Records without an open session, in the order they became so (eviction order). */
+  private readonly idle = new Set<string>();
   constructor(private readonly maxRecords: number) {}
 
   /** Creates the record, or returns the existing one (possibly another user's). */
   open(sessionId: string, user: UserIdentity, now: number): SessionRecord {
     const existing = this.records.get(sessionId);
     if (existing) {
-      if (existing.user_id === user.id) existing.open = true;
+      if (existing.user_id === user.id) {
+        this.openSessions.set(sessionId, (this.openSessions.get(sessionId) ?? 0) + 1);
+        this.idle.delete(sessionId);
+        existing.open = true;
+      }
       return existing;
     }
     const rec: SessionRecord = {
@@ -31,13 +39,23 @@ export class MemoryStore {
       open: true,
     };
     this.records.set(sessionId, rec);
+    this.openSessions.set(sessionId, 1);
     this.evict();
     return rec;
   }
 
-  closed(sessionId: string): void {
+  /** A session of `userId` on this id ended; another user's socket never releases the record. */
+  closed(sessionId: string, userId: string): void {
     const r = this.records.get(sessionId);
-    if (r) r.open = false;
+    if (!r || r.user_id !== userId) return;
+    const left = (this.openSessions.get(sessionId) ?? 1) - 1;
+    if (left > 0) {
+      this.openSessions.set(sessionId, left);
+      return;
+    }
+    this.openSessions.delete(sessionId);
+    r.open = false;
+    this.idle.add(sessionId);
   }
 
   get(sessionId: string): SessionRecord | undefined {
@@ -48,11 +66,12 @@ export class MemoryStore {
     return this.records.size;
   }
 
+  /** Oldest idle records first; open ones are never looked at. */
   private evict(): void {
-    if (this.records.size <= this.maxRecords) return;
-    for (const [id, r] of this.records) {
+    for (const id of this.idle) {
       if (this.records.size <= this.maxRecords) break;
-      if (!r.open) this.records.delete(id);
+      this.idle.delete(id);
+      this.records.delete(id);
     }
   }
 }

@@ -136,7 +136,7 @@ export async function startTarget(opts: TargetOptions = {}): Promise<RunningTarg
       sessions.delete(ws);
       session.stop();
       for (const t of entry.timers) clearTimeout(t);
-      store.closed(sessionId);
+      store.closed(sessionId, d.user.id);
       bump(counts.closedByCode, code);
     });
     if (faults.drop && random() < faults.drop.rate) {
