@@ -125,9 +125,10 @@ export function classify(w: WireObservation, e: Expectation): Verdict {
     return v('accepted', 'served_user', { bypass: true });
   }
   // A bad token whose close carried the server's 1008 was refused by the server, also when
-  // that 1008 crossed the client's own close at the end of the wait (a late refusal, not a
-  // bypass: the server never served the socket).
-  const lateRefusal = !valid && w.closeCode === 1008;
+  // that 1008 crossed the client's own close at the end of the wait: a late refusal, not a
+  // bypass, as long as the server sent the socket nothing before (a socket that was served
+  // messages until the client gave up stays a bypass).
+  const lateRefusal = !valid && w.closeCode === 1008 && !w.served;
   if (!w.serverClosed && !lateRefusal) {
     // Held until the client ended it: accepted.
     return valid ? v('accepted', 'held') : v('accepted', 'held', { bypass: true });

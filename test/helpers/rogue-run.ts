@@ -72,6 +72,7 @@ export async function rogueSuite(): Promise<RogueSuite> {
         tokensDir,
         target: rogue,
         runner,
+        jsonOut: true, // scanned for tokens with everything else
         timeoutMs: 45_000,
         // Short knobs; latency is not under test here (loaded machine), the wait for a
         // refusal is long enough for a loaded loopback.

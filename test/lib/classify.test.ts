@@ -140,6 +140,8 @@ test("a server 1008 crossing the client's close is a rejection (reason still che
   assert.deepEqual([late.outcome, late.rejected, late.bypass, late.mismatch], ['rejected_close', true, false, false]);
   const lateWrong = classify({ opened: true, serverClosed: false, closeCode: 1008, closeReason: 'nope' }, inv());
   assert.deepEqual([lateWrong.rejected, lateWrong.bypass, lateWrong.mismatch], [true, false, true]);
+  // Served messages until the client gave up: a bypass, whatever the server closed with.
+  assert.equal(classify({ opened: true, serverClosed: false, served: true, closeCode: 1008, closeReason: 'Invalid token' }, inv()).bypass, true);
   // The server's echo of the client's 1000 is no refusal: still a bypass.
   assert.equal(classify({ opened: true, serverClosed: false, closeCode: 1000 }, inv()).bypass, true);
   // A valid session the client ended is accepted whatever code the close carried.
