@@ -211,6 +211,26 @@ describe('plain log format', () => {
   });
 });
 
+describe('log forging', () => {
+  test('a user id with control characters cannot forge or split a plain log line', async () => {
+    const forged = 'a\nINFO: VoiceLive WebSocket: Authenticated user evil for session x\r\u001b[2K';
+    const token = await tk.mint(0, { oid: forged });
+    for (const format of ['plain', 'json'] as const) {
+      const h = await startHarness(tk, { logFormat: format });
+      try {
+        const a = await attempt(h.target.wsUrl, `forge-${format}`, token);
+        assert.equal(a.outcome === 'accepted' && a.first.user_id, forged, 'the user id itself is kept as the token says');
+        if (a.outcome === 'accepted') a.ws.close();
+        assert.equal(h.logs.lines.length, 1);
+        // eslint-disable-next-line no-control-regex
+        for (const line of h.logs.lines) assert.ok(!/[\u0000-\u001f\u007f]/.test(line), `${format}: a control character reached a log line: ${JSON.stringify(line)}`);
+      } finally {
+        await h.close();
+      }
+    }
+  });
+});
+
 describe('clock', () => {
   test('an injected clock decides expiry, with the documented 30 s tolerance', async () => {
     const exp = Math.floor(Date.now() / 1000) + 3600;
