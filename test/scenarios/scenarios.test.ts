@@ -200,3 +200,9 @@ test('capacity finds the breakpoint: a target capped at 3 sessions holds s1 (1/s
     assert.deepEqual(real.report?.capacity?.highestHeld, r.report?.capacity?.highestHeld);
   }
 });
+
+test('a missing token file stops the run at init (exit 107) with one line naming its variable', async () => {
+  const r = await runCase({ bundle: join(dist, 'smoke.js'), tokensDir, env: { VOICE_TOKEN_POOL: join(work, 'no-such', 'pool.json') } });
+  assert.equal(r.exitCode, 107, r.stderr.slice(-1500));
+  assert.match(r.stderr, /cannot read the token pool \\"[^"\\]*no-such\/pool\.json\\": .*point VOICE_TOKEN_POOL at it/);
+});
