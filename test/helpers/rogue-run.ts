@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { SHORT_FORMS } from '../../lib/profile-defaults.ts';
 import { createTokenSet, writeTokenSet, type TokenSet } from '../../tools/tokens/index.ts';
-import { startRogue, tokensOf, type RogueBehaviour } from './rogue-server.ts';
+import { startRogue, tokensOf, type RogueBehaviour, type RogueMemory } from './rogue-server.ts';
 import { pool, runCase, type CaseRun } from './scenario-run.ts';
 
 const ROOT = new URL('../..', import.meta.url).pathname;
@@ -17,6 +17,7 @@ const ROOT = new URL('../..', import.meta.url).pathname;
 export interface RogueCase {
   name: string;
   behaviour: RogueBehaviour;
+  memory?: RogueMemory;
   env?: Record<string, string>;
   expect: (r: CaseRun) => void;
   /** Counts compared between the engine and a real k6 (default: the summary's totals and rows). */
@@ -65,7 +66,7 @@ export async function rogueSuite(): Promise<RogueSuite> {
   const K6 = process.env['K6_BIN'];
 
   const once = async (c: RogueCase, runner: 'engine' | 'k6'): Promise<CaseRun> => {
-    const rogue = await startRogue(toks, c.behaviour);
+    const rogue = await startRogue(toks, c.behaviour, c.memory);
     try {
       const r = await runCase({
         bundle: join(dist, 'smoke.js'),

@@ -89,7 +89,10 @@ export function tokensOf(set: { pool: { users: Array<{ oid: string; tokens: Arra
   return { valid, invalid };
 }
 
-export async function startRogue(tokens: RogueTokens, behaviour: RogueBehaviour = () => undefined): Promise<RogueServer> {
+/** The memory endpoint (`GET /api/v1/memory/sessions/{id}`): status and JSON body; default 404. */
+export type RogueMemory = (q: { sessionId: string; oid?: string }) => { status: number; body?: unknown } | undefined;
+
+export async function startRogue(tokens: RogueTokens, behaviour: RogueBehaviour = () => undefined, memory: RogueMemory = () => undefined): Promise<RogueServer> {
   const requests: RogueRequest[] = [];
   const seen = new Map<string, number>();
   const sockets = new Set<net.Socket>();
@@ -102,9 +105,17 @@ export async function startRogue(tokens: RogueTokens, behaviour: RogueBehaviour 
     timers.add(t);
   };
   // Oversized tokens must reach the behaviour, not Node's header limit.
-  const server = http.createServer({ maxHeaderSize: 1 << 20 }, (_req, res) => {
-    res.writeHead(404, { 'Content-Type': 'text/plain' });
-    res.end('not found');
+  const server = http.createServer({ maxHeaderSize: 1 << 20 }, (req, res) => {
+    const m = /^\/api\/v1\/memory\/sessions\/([^/?]+)$/.exec(req.url ?? '');
+    const auth = /^Bearer (.+)$/.exec(req.headers.authorization ?? '');
+    const answer = m ? memory({ sessionId: decodeURIComponent(m[1]!), ...(auth && tokens.valid.has(auth[1]!) ? { oid: tokens.valid.get(auth[1]!)! } : {}) }) : undefined;
+    if (!answer) {
+      res.writeHead(404, { 'Content-Type': 'text/plain' });
+      res.end('not found');
+      return;
+    }
+    res.writeHead(answer.status, { 'Content-Type': 'application/json' });
+    res.end(answer.body === undefined ? '' : JSON.stringify(answer.body));
   });
   const wss = new WebSocketServer({ noServer: true, maxPayload: 64 << 20 });
   server.on('connection', (s) => {

@@ -119,6 +119,16 @@ const cases: RogueCase[] = [
     },
   },
   {
+    name: 'http attribution: a memory record naming another session is wrong_session; a 500 leaves the session unverified',
+    behaviour: () => undefined,
+    memory: (q) => (q.sessionId.includes('-u0-') ? { status: 500, body: { error: 'boom' } } : { status: 200, body: { session_id: `${q.sessionId}x`, user_id: q.oid } }),
+    env: { VOICE_ATTRIBUTION: 'http' },
+    expect: (r) => {
+      fails(r, /MISATTRIBUTED: 2 of 2 verified valid sessions .*2 the right user but another session id/, /UNVERIFIED ATTRIBUTION: 1 valid session showed no user id \(http mode\)/);
+      assert.deepEqual([v(r).wrongSession, v(r).attributionUnverified, v(r).wrongUser], [2, 1, 0]);
+    },
+  },
+  {
     name: 'another pool user and the POC user are attribution errors, named apart',
     behaviour: valid((r) => accept((s) => {
       s.sessionCreated(r.sessionId.includes('-u0-') ? 'poc-user' : '00000000-0000-4000-8000-00000000beef');
