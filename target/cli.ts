@@ -20,7 +20,7 @@ verified against a JWKS (RS256, pinned issuer and audience). Loopback by default
                               jwks.json the keys (default .tokens; run "npm run tokens" first)
   --jwks FILE|URL             JWKS file or URL instead of DIR/jwks.json
   --issuer ISS, --audience AUD   override pool.json's
-  --host HOST                 listen address (default 127.0.0.1)
+  --host ADDR                 listen address: an IP address or localhost (default 127.0.0.1)
   --port N                    listen port (default 0 = any free port)
   --auth-required true|false  false: requests without a valid token get the POC user (default true)
   --reject-style close|http   close: accept, then close 1008 with the reason (default);
