@@ -149,13 +149,19 @@ export async function startTarget(opts: TargetOptions = {}): Promise<RunningTarg
       );
     }
     if (faults.expireClose && d.exp !== null) {
-      const ms = Math.max(0, d.exp * 1000 - now());
-      entry.timers.push(
-        setTimeout(() => {
-          counts.faults.expiredClosed++;
-          ws.close(CLOSE.tokenExpired.code, CLOSE.tokenExpired.reason);
-        }, Math.min(ms, 2 ** 31 - 1)),
-      );
+      // Re-checked when the timer fires: Node caps a timer at ~24.8 days, and the target's
+      // clock (injectable) may have moved; only a passed exp closes the session.
+      const expMs = d.exp * 1000;
+      const wait = (): number => Math.min(Math.max(0, expMs - now()), 2 ** 31 - 1);
+      const check = (): void => {
+        if (now() < expMs) {
+          entry.timers.push(setTimeout(check, wait()));
+          return;
+        }
+        counts.faults.expiredClosed++;
+        ws.close(CLOSE.tokenExpired.code, CLOSE.tokenExpired.reason);
+      };
+      entry.timers.push(setTimeout(check, wait()));
     }
     try {
       o.onSession?.(info);

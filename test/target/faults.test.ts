@@ -230,3 +230,19 @@ test('delays beyond an hour are user errors (a Node timer would overflow and fir
   assert.deepEqual(parseFaults(['handshake-delay=3600000,0']).handshakeDelay, { ms: 3_600_000, jitterMs: 0 });
 });
 
+test("expire-close closes only once exp has passed by the target's clock (a timer firing early, e.g. the clock set back or a >24.8-day timer capped, re-checks)", async () => {
+  const exp = Math.floor(Date.now() / 1000) + 3600;
+  const token = await tk.mint(0, { exp });
+  let offset = exp * 1000 - 300 - Date.now(); // the target's clock: 300 ms before exp
+  await withTarget({ faults: parseFaults(['expire-close']), now: () => Date.now() + offset }, async (h) => {
+    const a = await attempt(h.target.wsUrl, 'exp-back', token);
+    assert.equal(a.outcome, 'accepted');
+    if (a.outcome !== 'accepted') return;
+    offset -= 60_000; // the clock goes back a minute: exp is a minute away again
+    await new Promise((r) => setTimeout(r, 700));
+    assert.equal(a.ws.readyState, 1, 'closed as expired although exp had not passed by the target clock');
+    assert.equal(h.target.stats().faults.expiredClosed, 0);
+    a.ws.close();
+  });
+});
+
