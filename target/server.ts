@@ -39,6 +39,8 @@ interface Decision {
   user: UserIdentity;
   auth: SessionInfo['auth'];
   exp: number | null;
+  /** An attribution fault applied to this decision (counted once the session is open). */
+  fault?: 'misattributed' | 'pocFallback';
 }
 
 const noop = (): void => {};
@@ -124,6 +126,7 @@ export async function startTarget(opts: TargetOptions = {}): Promise<RunningTarg
     const info: SessionInfo = { sessionId, userId: d.user.id, auth: d.auth };
     counts.accepted++;
     counts.acceptedBy[d.auth]++;
+    if (d.fault) counts.faults[d.fault]++;
     const session = new VoiceSession(ws, sessionId, d.user, voiceCfg, counts.messages);
     const entry = { session, info, alive: true, dying: false, timers: [] as NodeJS.Timeout[] };
     sessions.set(ws, entry);
@@ -223,12 +226,10 @@ export async function startTarget(opts: TargetOptions = {}): Promise<RunningTarg
     const v: VerifyResult = token === null ? { ok: false, kind: 'repeated_token', unverified: null, exp: null } : await verify(token);
     if (v.ok) {
       if (faults.pocFallback > 0 && random() < faults.pocFallback) {
-        counts.faults.pocFallback++;
-        return { user: POC_USER, auth: 'token', exp: v.exp };
+        return { user: POC_USER, auth: 'token', exp: v.exp, fault: 'pocFallback' };
       }
       if (faults.misattribute > 0 && random() < faults.misattribute) {
-        counts.faults.misattributed++;
-        return { user: pickOtherUser(v.user), auth: 'token', exp: v.exp };
+        return { user: pickOtherUser(v.user), auth: 'token', exp: v.exp, fault: 'misattributed' };
       }
       return { user: v.user, auth: 'token', exp: v.exp };
     }

@@ -246,3 +246,18 @@ test("expire-close closes only once exp has passed by the target's clock (a time
   });
 });
 
+test('/stats counts a misattribution or POC fallback only for sessions actually opened (not ones then refused for capacity)', async () => {
+  for (const fault of ['misattribute=1', 'poc-fallback=1'] as const) {
+    await withTarget({ faults: parseFaults([fault, 'capacity=1']) }, async (h) => {
+      const a = await attempt(h.target.wsUrl, `cnt-${fault.slice(0, 3)}-1`, tk.valid(0));
+      assert.equal(a.outcome, 'accepted');
+      const b = await attempt(h.target.wsUrl, `cnt-${fault.slice(0, 3)}-2`, tk.valid(1));
+      assert.deepEqual(b, { outcome: 'rejected_close', code: 1013, reason: 'Try Again Later' });
+      const f = h.target.stats().faults;
+      assert.equal(fault === 'misattribute=1' ? f.misattributed : f.pocFallback, 1, `${fault}: ${JSON.stringify(f)}`);
+      assert.equal(f.capacityRefused, 1);
+      if (a.outcome === 'accepted') a.ws.close();
+    });
+  }
+});
+
