@@ -211,6 +211,53 @@ describe('plain log format', () => {
   });
 });
 
+describe('verification is pinned', () => {
+  test('other algorithms with the trusted key, no exp/iss/aud, a near-miss issuer are invalid; an aud list with ours and nbf inside the tolerance pass', async () => {
+    const { SignJWT, importPKCS8 } = await import('jose');
+    const u = tk.set.pool.users[0]!;
+    const kid = tk.set.jwks.keys[0]!.kid as string;
+    const now = Math.floor(Date.now() / 1000);
+    const base = { iss: tk.set.pool.issuer, aud: tk.set.pool.audience, oid: u.oid, name: u.name, email: u.email, iat: now, nbf: now - 300, exp: now + 3600 };
+    const signAs = async (alg: string, claims: Record<string, unknown> = base): Promise<string> => {
+      const payload = Object.fromEntries(Object.entries(claims).filter(([, v]) => v !== undefined));
+      return new SignJWT(payload).setProtectedHeader({ alg, kid }).sign(await importPKCS8(tk.set.privateKeyPem, alg));
+    };
+    const h = await startHarness(tk);
+    try {
+      const refused: Array<[string, string, string]> = [
+        ['RS384', await signAs('RS384'), 'alg_not_allowed'],
+        ['PS256', await signAs('PS256'), 'alg_not_allowed'],
+        ['no exp', await signAs('RS256', { ...base, exp: undefined }), 'claim_invalid'],
+        ['no iss', await signAs('RS256', { ...base, iss: undefined }), 'wrong_issuer'],
+        ['no aud', await signAs('RS256', { ...base, aud: undefined }), 'wrong_audience'],
+        ['iss + "/"', await signAs('RS256', { ...base, iss: `${tk.set.pool.issuer}/` }), 'wrong_issuer'],
+        ['nbf 40 s ahead', await signAs('RS256', { ...base, nbf: now + 40 }), 'not_yet_valid'],
+        ['exp as a string', await signAs('RS256', { ...base, exp: String(now + 3600) }), 'claim_invalid'],
+        ['numeric oid', await signAs('RS256', { ...base, oid: 12345 }), 'missing_oid'],
+      ];
+      for (const [name, token, kind] of refused) {
+        const sid = `pin-${name.replace(/[^a-z0-9]/gi, '')}`;
+        h.mustReject.add(sid);
+        const before = h.target.stats().invalidByKind[kind] ?? 0;
+        const a = await attempt(h.target.wsUrl, sid, token);
+        assert.deepEqual(a, { outcome: 'rejected_close', code: 1008, reason: 'Invalid token' }, name);
+        assert.equal(h.target.stats().invalidByKind[kind], before + 1, `${name} classified as ${kind}`);
+      }
+      for (const [name, token] of [
+        ['aud list with ours', await signAs('RS256', { ...base, aud: ['api://other', tk.set.pool.audience] })],
+        ['nbf 20 s ahead', await signAs('RS256', { ...base, nbf: now + 20 })],
+      ] as const) {
+        const a = await attempt(h.target.wsUrl, `pin-ok-${name.replace(/[^a-z0-9]/gi, '')}`, token);
+        assert.equal(a.outcome === 'accepted' && a.first.user_id, u.oid, name);
+        if (a.outcome === 'accepted') a.ws.close();
+      }
+      h.assertGuard();
+    } finally {
+      await h.close();
+    }
+  });
+});
+
 describe('log forging', () => {
   test('a user id with control characters cannot forge or split a plain log line', async () => {
     const forged = 'a\nINFO: VoiceLive WebSocket: Authenticated user evil for session x\r\u001b[2K';
