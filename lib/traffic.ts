@@ -86,10 +86,21 @@ export function initTraffic(profile: string, profileDefaults: Record<string, str
     setup: () => ({ runId: runIdOf(cfg) }),
 
     async valid(data: RunData): Promise<void> {
-      // Hold as configured, but close (1000) at least 1 s before the scenario's end.
+      // Every session is held for the full configured time and closed (1000) at least 1 s
+      // before its scenario ends. One that could not be held that long is not started: a
+      // shortened session (down to a few ms) is a different workload and can end before the
+      // server has shown whose it is (counted unverified against a correct server).
+      const holdMs = cfg.holdSeconds * 1000;
       const left = remainingMs() - 1000;
-      const holdMs = Math.min(cfg.holdSeconds * 1000, left);
-      if (holdMs < 0) return; // started too late to hold anything: no attempt
+      if (left < holdMs) {
+        // Looping VUs (constant-vus) would otherwise spin empty iterations until the end:
+        // wait it out on a timer instead (arrival-rate executors just skip).
+        const ex = exec.scenario.executor;
+        if (Number.isFinite(left) && (ex === 'constant-vus' || ex === 'ramping-vus')) {
+          await new Promise<void>((resolve) => setTimeout(() => resolve(), Math.max(0, left + 1000)));
+        }
+        return;
+      }
       const extra = tags();
       const nowSec = Date.now() / 1000;
       const pick = pickUser(users.length, (i) => users[i] as PoolUser, exec.scenario.iterationInTest, nowSec, holdMs / 1000, cfg.tokenMarginSeconds);

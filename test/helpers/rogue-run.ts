@@ -18,6 +18,8 @@ export interface RogueCase {
   name: string;
   behaviour: RogueBehaviour;
   memory?: RogueMemory;
+  /** Bundle to run (default smoke), with its catalogue short form as the base settings. */
+  profile?: string;
   env?: Record<string, string>;
   expect: (r: CaseRun) => void;
   /** Counts compared between the engine and a real k6 (default: the summary's totals and rows). */
@@ -69,7 +71,7 @@ export async function rogueSuite(): Promise<RogueSuite> {
     const rogue = await startRogue(toks, c.behaviour, c.memory);
     try {
       const r = await runCase({
-        bundle: join(dist, 'smoke.js'),
+        bundle: join(dist, `${c.profile ?? 'smoke'}.js`),
         tokensDir,
         target: rogue,
         runner,
@@ -77,7 +79,7 @@ export async function rogueSuite(): Promise<RogueSuite> {
         timeoutMs: 45_000,
         // Short knobs; latency is not under test here (loaded machine), the wait for a
         // refusal is long enough for a loaded loopback.
-        env: { ...SHORT_FORMS['smoke'], VOICE_HANDSHAKE_P95_MS: '20000', VOICE_REJECT_WAIT_MS: '1500', VOICE_SESSIONS: '3', VOICE_VUS: '3', ...(c.env ?? {}) },
+        env: { ...SHORT_FORMS[c.profile ?? 'smoke'], VOICE_HANDSHAKE_P95_MS: '20000', VOICE_REJECT_WAIT_MS: '1500', ...(c.profile ? {} : { VOICE_SESSIONS: '3', VOICE_VUS: '3' }), ...(c.env ?? {}) },
       });
       assertNoTokens(r, secrets, `${c.name} (${runner})`);
       return r;

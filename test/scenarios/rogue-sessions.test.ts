@@ -34,6 +34,24 @@ function fails(r: CaseRun, ...named: RegExp[]): void {
 
 const cases: RogueCase[] = [
   {
+    name: 'load: no shortened session at the end of the run (a correct but slower server stays verified) and no spinning VUs',
+    profile: 'load',
+    // The server names the user 600 ms after open; sessions hold 1 s. With 2.6 s of load,
+    // the second session of each VU could only have been held for about 0.4 s.
+    behaviour: valid(() => accept((s) => {
+      serveValid(s, false);
+      setTimeout(() => s.ws.readyState === 1 && s.sessionCreated(), 600);
+    })),
+    env: { VOICE_DURATION: '2600ms', VOICE_AGENT_ID: '' },
+    compare: (r) => ({ exit: r.exitCode, attempts: r.report?.valid.attempts, unverified: r.report?.valid.attributionUnverified }),
+    expect: (r) => {
+      assert.equal(r.exitCode, 0, 'exit 0');
+      assert.deepEqual([v(r).attempts, v(r).attributionUnverified, v(r).attributionChecked], [2, 0, 2]);
+      const iterations = (r.files['out.json'] ?? '').split('\n').filter((l) => l.includes('"metric":"iterations"') && l.includes('"scenario":"valid"') && l.includes('"type":"Point"')).length;
+      assert.ok(iterations <= 8, `valid VUs ran ${iterations} iterations: they spun instead of waiting`);
+    },
+  },
+  {
     name: 'a valid token closed with 1008 "Invalid token" right after open is a false rejection',
     behaviour: valid(() => accept((s) => s.ws.close(1008, 'Invalid token'))),
     env: QUIET,
