@@ -45,6 +45,8 @@ export interface EngineContext {
   abortTest(reason: string): void;
   /** k6/execution test.fail(): marks the run failed (exit code 110), continues. */
   failTest(reason: string): void;
+  /** Disposers registered by modules (VuRuntime.onRunEnd); run once when the run ends. */
+  readonly runEndHooks: Set<() => void>;
   /** True once the run is aborted. */
   readonly aborted: boolean;
 }

@@ -212,6 +212,7 @@ async function run(
     userAgent: `Grafana k6/${K6_VERSION}`,
     throwOnAddErrors: false,
     sharedArrays: new Map(),
+    runEndHooks: new Set(),
     rootGroup: newGroup('', ''),
     counters,
     testStartMs: 0,
@@ -231,6 +232,21 @@ async function run(
       return testAbort.signal.aborted;
     },
   };
+
+  // When the run ends, however it ends (also when the watchdog gives up on it): stop what
+  // may still run and let every module drop its sockets, requests and timers, so nothing of
+  // the run keeps the process alive after runK6 returns.
+  cleanups.push(() => {
+    testAbort.abort();
+    for (const dispose of [...ctx.runEndHooks]) {
+      try {
+        dispose();
+      } catch {
+        // a module's disposer must not keep the others from running
+      }
+    }
+    ctx.runEndHooks.clear();
+  });
 
   // ---- VU ids (execution segments) -----------------------------------------------------
   let tuple: ExecutionTuple;

@@ -82,6 +82,13 @@ export interface VuRuntime {
    * dialer IOSamples. Modules call it as bytes are written/read.
    */
   countData?(sent: number, received: number): void;
+  /**
+   * Optional (always present in the engine): `dispose` runs once when the whole run ends
+   * (normally, by abort, or by the watchdog), so a module can drop every socket, request
+   * and timer it still holds and the process is left with no handle of the run. Returns
+   * the unregister function (call it when the resource is gone on its own).
+   */
+  onRunEnd?(dispose: () => void): () => void;
 }
 
 /** Constructors of the vm context the script runs in (see VuRuntime.realm). */

@@ -149,6 +149,11 @@ export class VU implements VuRuntime {
     this.bytesSent += sent;
     this.bytesReceived += received;
   }
+  onRunEnd(dispose: () => void): () => void {
+    const hooks = this.ctx.runEndHooks;
+    hooks.add(dispose);
+    return () => hooks.delete(dispose);
+  }
   registerCallback(): CallbackHandle {
     const it = this.current;
     it.registered++;

@@ -128,7 +128,7 @@ interface RawResult {
   remoteIp: string;
   remotePort: number;
   timings: Timings;
-  error?: { code: number; message: string };
+  error?: { code: number; message: string; canceled?: boolean };
   /** Go's client returns 101 responses: k6 then rejects with "unsupported response status". */
   switchingProtocols?: string;
 }
@@ -183,6 +183,10 @@ export function httpExports(vu: VuRuntime) {
     http: new http.Agent({ keepAlive: true }),
     https: new https.Agent({ keepAlive: true }),
   };
+  vu.onRunEnd?.(() => {
+    agents.http.destroy();
+    agents.https.destroy();
+  });
   let defaultCallback: ExpectedStatuses | null = expectedStatuses({ min: 200, max: 399 });
   const realm = scriptRealm(vu);
 
@@ -302,6 +306,7 @@ export function httpExports(vu: VuRuntime) {
         if (done) return;
         done = true;
         clearTimeout(timer);
+        untrack();
         if (socket) countData(vu, socket.bytesWritten - baseW, socket.bytesRead - baseR);
         const connecting = tConnStart >= 0 && tConnect >= 0 ? tConnect - tConnStart : 0;
         const tls = tSecure >= 0 && tConnect >= 0 ? tSecure - tConnect : 0;
@@ -331,6 +336,8 @@ export function httpExports(vu: VuRuntime) {
         const e =
           err.code === 'K6_TIMEOUT'
             ? { code: 1050, message: 'request timeout' }
+            : err.code === 'K6_CANCELED'
+              ? { code: 0, message: 'context canceled', canceled: true }
             : err.message === 'socket hang up'
               ? { code: 1000, message: 'EOF' }
               : k6HttpErrorCode(err, phase);
@@ -342,6 +349,21 @@ export function httpExports(vu: VuRuntime) {
         e.code = 'K6_TIMEOUT';
         r.destroy(e);
       }, Math.max(0, deadline - performance.now()));
+      // k6 makes the request with the VU context: when the iteration is interrupted (or the
+      // run ends) the request is cancelled, its socket closed, and no metric is emitted.
+      const signal = vu.signal;
+      const cancel = (): void => {
+        const e: NodeNetError = new Error('context canceled');
+        e.code = 'K6_CANCELED';
+        r.destroy(e);
+      };
+      if (signal.aborted) queueMicrotask(cancel);
+      else signal.addEventListener('abort', cancel, { once: true });
+      const unregisterRunEnd = vu.onRunEnd?.(cancel);
+      const untrack = (): void => {
+        signal.removeEventListener('abort', cancel);
+        unregisterRunEnd?.();
+      };
       r.on('socket', (s: net.Socket) => {
         socket = s;
         baseW = s.bytesWritten;
@@ -456,6 +478,7 @@ export function httpExports(vu: VuRuntime) {
     for (let hop = 0; ; hop++) {
       const res = await roundTrip(req, url, urlString, method, body, deadline);
       if (res.switchingProtocols) return { ...res, requestUrl: urlString }; // no metrics: k6 returns before processing the trail
+      if (res.error?.canceled) return { ...res, requestUrl: urlString }; // k6 PushIfNotDone: the context is done
       emitMetrics(req, method, res);
       const loc = res.headers['Location'];
       if (res.error || !loc || ![301, 302, 303, 307, 308].includes(res.status) || hop >= req.redirects) {

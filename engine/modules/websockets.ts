@@ -257,6 +257,7 @@ class Socket {
   private loopClosed = false;
   private abortTimer: NodeJS.Timeout | undefined;
   private signal: AbortSignal | undefined;
+  private unregisterRunEnd: (() => void) | undefined;
 
   constructor(
     private readonly vu: VuRuntime,
@@ -277,6 +278,12 @@ class Socket {
     }
     this.signal = vu.signal;
     watchAbort(this.signal, this);
+    // The run ended with this socket still on the wire (interrupted, close unanswered): drop it.
+    this.unregisterRunEnd = vu.onRunEnd?.(() => {
+      if (this.abortTimer) clearTimeout(this.abortTimer);
+      this.terminate();
+      this.rawSocket?.destroy();
+    });
     this.dial(protocols);
   }
 
@@ -611,6 +618,7 @@ class Socket {
     this.setResponseTags(res);
     this.emitConnectionMetrics();
     if (this.signal) unwatchAbort(this.signal, this);
+    this.unregisterRunEnd?.();
     this.enqueue(() => this.connectionClosedWithError(errText));
     this.releaseSoon();
   }
@@ -673,6 +681,7 @@ class Socket {
     this.wsCloseSeen = true;
     if (this.abortTimer) clearTimeout(this.abortTimer);
     if (this.signal) unwatchAbort(this.signal, this);
+    this.unregisterRunEnd?.();
     if (!this.opened) return; // dial failures are handled by dialFailed
     const frameReceived = code !== 1006; // 1006 is never accepted on the wire by `ws`
     let recvCode = 0;
