@@ -201,11 +201,20 @@ test('a client that never reads cannot make the target buffer its answers withou
     raw.pause(); // the client stops reading; its kernel buffers fill up
     let answers = 0;
     a.ws.on('message', () => answers++);
-    // 300,000 tiny events, each answered by a ~70-byte error event: ~21 MB of answers.
-    const total = 300_000;
-    for (let i = 0; i < total; i++) a.ws.send('{}');
-    await new Promise((r) => setTimeout(r, 1500));
-    const received = h.target.stats().messages.received;
+    // 100,000 agent selections, each answered by a ~200-byte acknowledgement: ~20 MB of answers,
+    // far more than the kernel's socket buffers on loopback take (a few MB).
+    const total = 100_000;
+    const select = JSON.stringify({ type: 'agent', agent_id: 'a'.repeat(64) });
+    for (let i = 0; i < total; i++) a.ws.send(select);
+    // Wait until the target stops taking events in (or has taken them all).
+    let received = -1;
+    for (let stable = 0, i = 0; stable < 3 && i < 100; i++) {
+      await new Promise((r) => setTimeout(r, 100));
+      const now = h.target.stats().messages.received;
+      stable = now === received ? stable + 1 : 0;
+      received = now;
+      if (received === total) break;
+    }
     assert.ok(received < total * 0.8, `the target kept reading (${received} of ${total}) although its answers could not be delivered`);
     // Once the client reads again, everything is answered: backpressure, not loss.
     raw.resume();
