@@ -367,7 +367,7 @@ class Socket {
       this.enqueue(() => {
         this.bufferedAmount -= size;
       });
-      this.push(this.m.msgsSent, Date.now(), 1);
+      this.countSent();
     });
   }
 
@@ -385,7 +385,10 @@ class Socket {
           this.terminate();
           this.connectionClosedWithError(this.writeErrorText(err as NodeNetError));
         });
+        return;
       }
+      // k6 writePump counts every frame it writes, pings included.
+      this.countSent();
     });
     this.pingTimes.set(id, performance.now());
     this.pingCounter++;
@@ -422,11 +425,22 @@ class Socket {
   private pendingClose: { code: number; reason: string } | undefined;
 
   private sendCloseFrame(code: number, reason: string): void {
+    const c = this.client;
+    const writable = c !== undefined && c.readyState === WsClient.OPEN;
     try {
-      this.client?.close(code, reason);
+      c?.close(code, reason);
     } catch {
       this.terminate();
+      return;
     }
+    // k6 writePump counts the close frame of close() as a message sent (PushIfNotDone: not
+    // when the VU context is done, i.e. the close k6 itself sends on interruption).
+    if (writable) this.countSent();
+  }
+
+  private countSent(): void {
+    if (this.signal?.aborted) return;
+    this.push(this.m.msgsSent, Date.now(), 1);
   }
 
   // ----- events -----

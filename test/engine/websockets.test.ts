@@ -336,8 +336,24 @@ describe('events and dispatch (listeners.go, newEvent, queueMessage)', () => {
     await vu.idle();
     assert.equal(got, 4);
     assert.equal(ws.bufferedAmount, 0);
-    assert.equal(vu.byMetric('ws_msgs_sent').length, 4);
+    // 4 data frames + the close frame: k6's writePump counts every frame it writes (websockets.go).
+    assert.equal(vu.byMetric('ws_msgs_sent').length, 5);
     assert.deepEqual(srv.received.slice(-4).map((r) => r.binary), [false, true, true, true]);
+  });
+
+  test('ws_msgs_sent counts client ping() and close() frames too, as k6 writePump does (measured with k6 v2.2.0: ping+send+close = 3)', async () => {
+    const { vu, WebSocket } = setup();
+    const ws = new WebSocket(`${srv.base}/ws/echo`);
+    let pongs = 0;
+    ws['onopen'] = () => {
+      ws.ping();
+      ws.send('a');
+    };
+    ws['onpong'] = () => pongs++;
+    ws['onmessage'] = () => ws.close(4000, 'mine');
+    await vu.idle();
+    assert.equal(pongs, 1);
+    assert.equal(vu.byMetric('ws_msgs_sent').length, 3);
   });
 
   test('messages after close() are dropped and not counted', async () => {
@@ -431,7 +447,8 @@ describe('metrics and tags (websockets.go emitConnectionMetrics, establishConnec
     assert.equal('method' in s.tags, false);
     assert.deepEqual(s.metadata, { vu: '1', iter: '0' });
     const names = new Set(vu.samples.map((x) => x.metric.name));
-    assert.deepEqual([...names].sort(), ['ws_connecting', 'ws_session_duration', 'ws_sessions']);
+    // ws_msgs_sent: the close frame of ws.close() (k6 writePump counts it).
+    assert.deepEqual([...names].sort(), ['ws_connecting', 'ws_msgs_sent', 'ws_session_duration', 'ws_sessions']);
   });
 
   test('a name tag replaces url and no emitted tag value contains the token (TestManualNameTag)', async () => {
