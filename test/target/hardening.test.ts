@@ -79,6 +79,8 @@ for (const style of ['close', 'http'] as const) {
           [`http-1.0-${tname}`, request(`GET ${path(`h10-${tname}`, token)} HTTP/1.0`, STD), 400],
           [`upgrade-foo-${tname}`, request(`GET ${path(`foo-${tname}`, token)} HTTP/1.1`, STD.map((x) => x.replace('Upgrade: websocket', 'Upgrade: foo'))), 400],
           [`post-${tname}`, request(`POST ${path(`post-${tname}`, token)} HTTP/1.1`, STD), 405],
+          [`bad-protocol-${tname}`, request(`GET ${path(`proto-${tname}`, token)} HTTP/1.1`, [...STD, 'Sec-WebSocket-Protocol: a b']), 400],
+          [`repeated-protocol-${tname}`, request(`GET ${path(`proto2-${tname}`, token)} HTTP/1.1`, [...STD, 'Sec-WebSocket-Protocol: chat, chat']), 400],
         );
       }
       for (const [name, req, status] of cases) {
