@@ -29,6 +29,11 @@ const traffic = initTraffic('capacity', DEFAULTS, {
   extraTags: () => ({ stage: stageAt(Date.now() - exec.scenario.startTime, plan.stageMs, plan.stageNames.length) }),
 });
 const cfg = traffic.cfg;
+// Sessions start only when they can be held in full and end 1 s before the scenario does:
+// a stage no longer than that would leave the last stage without a single session.
+if (plan.stageMs <= cfg.holdSeconds * 1000 + 1000) {
+  throw new Error(`voicelive capacity: VOICE_CAPACITY_STAGE_DURATION=${cfg.capacityStageDuration} must be longer than VOICE_HOLD_SECONDS + 1 s (${cfg.holdSeconds + 1} s), or the last stage starts no session`);
+}
 const variants = { noToken: NO_TOKEN_VARIANTS, invalid: traffic.invalidVariants };
 
 const scenarios: NonNullable<Options['scenarios']> = {

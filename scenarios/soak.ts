@@ -15,18 +15,29 @@ import type { Options } from 'k6/options';
 import { durationMs } from '../lib/config.ts';
 import { backgroundScenarios, gracefulStop, phaseAt, summaryInfo } from '../lib/profile.ts';
 import { PROFILE_DEFAULTS } from '../lib/profile-defaults.ts';
-import { buildSummary, type SummaryData } from '../lib/summary.ts';
+import { buildSummary, DRIFT_EARLY, DRIFT_LATE, type SummaryData } from '../lib/summary.ts';
 import { baseThresholds } from '../lib/thresholds.ts';
 import { initTraffic, NO_TOKEN_VARIANTS, type RunData } from '../lib/traffic.ts';
 
 const DEFAULTS = PROFILE_DEFAULTS['soak'] ?? {};
-const lengthMs = durationMs(__ENV['VOICE_DURATION'] ?? DEFAULTS['VOICE_DURATION'] ?? '5m');
-const windowMs = durationMs(__ENV['VOICE_DRIFT_WINDOW'] ?? '1h');
+// Read lazily by the closures below; set from the validated config right after initTraffic.
+let lengthMs = durationMs(DEFAULTS['VOICE_DURATION'] ?? '4h');
+let windowMs = durationMs('1h');
 const traffic = initTraffic('soak', DEFAULTS, {
-  scenarioLengthMs: { valid: lengthMs },
+  scenarioLengthMs: { get valid() { return lengthMs; } },
   extraTags: () => ({ phase: phaseAt(exec.instance.currentTestRunDuration, lengthMs, windowMs) }),
 });
 const cfg = traffic.cfg;
+lengthMs = durationMs(cfg.duration);
+windowMs = durationMs(cfg.driftWindow);
+// A session starts only when it can be held in full and end 1 s before the run does, so the
+// late window must be longer than that, and the two windows must not overlap.
+if (windowMs <= cfg.holdSeconds * 1000 + 1000) {
+  throw new Error(`voicelive soak: VOICE_DRIFT_WINDOW=${cfg.driftWindow} must be longer than VOICE_HOLD_SECONDS + 1 s (${cfg.holdSeconds + 1} s), or no session can start in the late window`);
+}
+if (2 * windowMs > lengthMs) {
+  throw new Error(`voicelive soak: VOICE_DRIFT_WINDOW=${cfg.driftWindow} must be at most half of VOICE_DURATION=${cfg.duration}: the early and late windows would overlap`);
+}
 const variants = { noToken: NO_TOKEN_VARIANTS, invalid: traffic.invalidVariants };
 
 const scenarios: NonNullable<Options['scenarios']> = {
@@ -43,9 +54,9 @@ if (traffic.cases.length === 0) delete scenarios['invalid'];
 
 const classes = { valid: true, noToken: 'no_token' in scenarios, invalid: 'invalid' in scenarios };
 const thresholds = baseThresholds(cfg, variants, { classes });
-thresholds['voice_handshake_duration{auth_case:valid,phase:late}'] = [`p(95)<${cfg.driftP95Ms}`];
+thresholds[DRIFT_LATE] = [`p(95)<${cfg.driftP95Ms}`];
 // Keeps the early window in the end-of-test data so the summary can compute the ratio.
-thresholds['voice_handshake_duration{auth_case:valid,phase:early}'] = [`p(95)<${cfg.driftP95Ms}`];
+thresholds[DRIFT_EARLY] = [`p(95)<${cfg.driftP95Ms}`];
 
 export const options: Options = {
   scenarios,

@@ -97,3 +97,18 @@ test('5xx/429 on the upgrade itself (k6 status tag) are thresholds when no error
   assert.equal(r.verdict, 'fail');
   assert.ok(r.problems.some((p) => /HTTP 503 ON THE UPGRADE: 4 invalid upgrades answered 503/.test(p)), r.problems.join('\n'));
 });
+
+test("soak drift is computed from the submetrics soak's thresholds name (valid handshakes per window)", async () => {
+  const { analyse, DRIFT_EARLY, DRIFT_LATE } = await import('../../lib/summary.ts');
+  const src = (await import('node:fs')).readFileSync(new URL('../../scenarios/soak.ts', import.meta.url), 'utf8');
+  assert.match(src, /thresholds\[DRIFT_LATE\]/);
+  assert.match(src, /thresholds\[DRIFT_EARLY\]/);
+  assert.equal(DRIFT_EARLY, 'voice_handshake_duration{auth_case:valid,phase:early}');
+  const trend = (p95: number) => ({ type: 'trend' as const, values: { 'p(95)': p95 }, thresholds: { 'p(95)<1000': { ok: true } } });
+  const r = analyse(
+    { metrics: { [DRIFT_EARLY]: trend(100), [DRIFT_LATE]: trend(300) } },
+    { profile: 'soak', resultsDir: '', variants: { noToken: [], invalid: [] }, classes: { valid: true, noToken: false, invalid: false }, requireAllVariants: false, attribution: 'event', probeStatus: true, drift: { maxRatio: 1.5 } },
+  );
+  assert.deepEqual([r.drift?.earlyP95, r.drift?.lateP95, r.drift?.ratio, r.drift?.drifted], [100, 300, 3, true]);
+  assert.ok(r.problems.some((p) => /^DRIFT: p95 handshake went from 100 ms/.test(p)));
+});

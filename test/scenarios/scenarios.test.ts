@@ -165,7 +165,11 @@ describe('every profile in its short form passes against a healthy target', () =
       assert.equal(r.report?.verdict, 'pass');
       assert.ok((r.report?.valid.attempts ?? 0) >= 1, `${p}: valid sessions ran`);
       if (p === 'capacity') assert.equal(r.report?.capacity?.highestHeld?.name, 's2');
-      if (p === 'soak') assert.ok(r.report?.drift, 'drift reported');
+      if (p === 'soak') {
+        const d = r.report?.drift;
+        assert.ok(d, 'drift reported');
+        assert.ok(d.earlyP95 !== null && d.lateP95 !== null && d.ratio !== null, `drift computed from both windows: ${JSON.stringify(d)}`);
+      }
       assertNoTokens(r, p);
       if (K6) {
         const real = await runCase({ bundle: join(dist, `${p}.js`), tokensDir, env: { ...(SHORT_FORMS[p] ?? {}), ...SLACK }, runner: 'k6' });
@@ -205,4 +209,10 @@ test('a missing token file stops the run at init (exit 107) with one line naming
   const r = await runCase({ bundle: join(dist, 'smoke.js'), tokensDir, env: { VOICE_TOKEN_POOL: join(work, 'no-such', 'pool.json') } });
   assert.equal(r.exitCode, 107, r.stderr.slice(-1500));
   assert.match(r.stderr, /cannot read the token pool \\"[^"\\]*no-such\/pool\.json\\": .*point VOICE_TOKEN_POOL at it/);
+});
+
+test('soak refuses a drift window no session could start in, at init with one line', async () => {
+  const r = await runCase({ bundle: join(dist, 'soak.js'), tokensDir, env: { ...(SHORT_FORMS['soak'] ?? {}), VOICE_DRIFT_WINDOW: '1s' } });
+  assert.equal(r.exitCode, 107, r.stderr.slice(-1500));
+  assert.match(r.stderr, /VOICE_DRIFT_WINDOW=1s must be longer than VOICE_HOLD_SECONDS \+ 1 s/);
 });
