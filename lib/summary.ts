@@ -163,7 +163,7 @@ export function analyse(d: SummaryData, info: SummaryInfo): SummaryReport {
     invalidErrors: val(d, 'voice_attempt_errors{auth_case:invalid}', 'passes'),
   };
   if (valid.attributionErrors > 0) {
-    const parts = [valid.pocFallback > 0 ? `${valid.pocFallback} to the POC fallback user` : '', valid.wrongUser > 0 ? `${valid.wrongUser} to another user` : '', valid.wrongSession > 0 ? `${valid.wrongSession} the right user but another session id in the server's events or record` : '', valid.forbidden > 0 ? `${valid.forbidden} refused to their own token by the memory endpoint (403)` : ''].filter((s) => s !== '');
+    const parts = [valid.pocFallback > 0 ? `${valid.pocFallback} to the POC fallback user` : '', valid.wrongUser > 0 ? `${valid.wrongUser} to another user` : '', valid.wrongSession > 0 ? `${valid.wrongSession} the right user but another session id in the server's events or record; if the backend names sessions its own way, set VOICE_SESSION_ID_PATH=` : '', valid.forbidden > 0 ? `${valid.forbidden} refused to their own token by the memory endpoint (403)` : ''].filter((s) => s !== '');
     problems.push(`MISATTRIBUTED: ${valid.attributionErrors} of ${plural(valid.attributionChecked, 'verified valid session')} belonged to someone other than the token's oid${parts.length ? ` (${parts.join(', ')})` : ''}`);
   }
   if (info.attribution !== 'off' && valid.attributionUnverified > 0) problems.push(`UNVERIFIED ATTRIBUTION: ${plural(valid.attributionUnverified, 'valid session')} showed no user id (${info.attribution} mode); never counted as correct`);
