@@ -371,8 +371,12 @@ async function run(
   const longest = Math.max(0, ...spans.map((s) => s.end));
   const watchdogMs = longest + setupTimeoutMs + teardownTimeoutMs + (opts.watchdogMarginMs ?? 30_000);
   let watchdogFired = false;
+  // teardown() and handleSummary() run with k6's global context: a test abort does not
+  // interrupt them (execution/scheduler.go), only their timeouts and the watchdog do.
+  const watchdogAbort = new AbortController();
   const watchdog = setTimeout(() => {
     watchdogFired = true;
+    watchdogAbort.abort();
     logger.log('error', `engine watchdog: the run exceeded its planned ${Math.round(watchdogMs / 1000)}s (durations + grace periods + margin); stopping it`);
     testAbort.abort();
   }, watchdogMs);
@@ -391,13 +395,22 @@ async function run(
     }
     return helper;
   };
-  const withTimeout = (ms: number) => {
+  const withTimeout = (ms: number, stop: AbortSignal = testAbort.signal) => {
     const c = new AbortController();
     const t = setTimeout(() => c.abort(), ms);
-    testAbort.signal.addEventListener('abort', () => c.abort(), { once: true });
-    return { signal: c.signal, done: () => clearTimeout(t) };
+    const onStop = () => c.abort();
+    if (stop.aborted) c.abort();
+    else stop.addEventListener('abort', onStop, { once: true });
+    return {
+      signal: c.signal,
+      done: () => {
+        clearTimeout(t);
+        stop.removeEventListener('abort', onStop);
+      },
+    };
   };
   let setupData: unknown;
+  let setupCompleted = true;
   if (typeof first.exports.setup === 'function') {
     const h = await helperVu();
     h.activate({ name: 'setup', executor: '', exec: 'setup', env: {}, tags: {}, startTimeMs: Date.now(), nextIterationCounters: () => [0, 0], progress: () => 0, localIterations: 0 });
@@ -409,6 +422,7 @@ async function run(
       throw new EngineError(`setup() execution timed out after ${setupTimeoutMs / 1000} seconds`, ExitCode.setupTimeout);
     }
     if (r.error !== undefined && !abortReason) throw new EngineError(`setup() failed: ${describeThrown(r.error)}`, ExitCode.scriptException);
+    if (!r.full || r.error !== undefined) setupCompleted = false;
     if (r.value !== undefined) {
       ctx.setupDataJSON = JSON.stringify(r.value);
       setupData = JSON.parse(ctx.setupDataJSON);
@@ -423,7 +437,10 @@ async function run(
     const r = evaluateThresholds(thresholds, Date.now() - runStart);
     if (r.abort && !thresholdAbort) {
       thresholdAbort = true;
-      logger.log('error', 'thresholds on metrics have been crossed; at least one has abortOnFail enabled, stopping test prematurely');
+      logger.log(
+        'error',
+        `thresholds on metrics '${r.breached.join(', ')}' were crossed; at least one has abortOnFail enabled, stopping test prematurely`,
+      );
       testAbort.abort();
     }
   }, 2000);
@@ -451,16 +468,18 @@ async function run(
   const runDurationMs = Date.now() - runStart;
 
   // ---- teardown --------------------------------------------------------------------------
-  if (typeof first.exports.teardown === 'function' && !abortReason) {
+  // k6 runs teardown() after the executors whatever ended them (test.abort(), abortOnFail,
+  // a signal), but not when setup() did not complete.
+  if (typeof first.exports.teardown === 'function' && setupCompleted) {
     const h = await helperVu();
-    const to = withTimeout(teardownTimeoutMs);
+    const to = withTimeout(teardownTimeoutMs, watchdogAbort.signal);
     const r = await h.runOnce('teardown', to.signal, {
       args: [ctx.setupDataJSON === undefined ? undefined : h.realm.JSON.parse(ctx.setupDataJSON)],
       countIteration: false,
       isDefault: false,
     });
     to.done();
-    if (!r.full && !testAbort.signal.aborted) {
+    if (!r.full && !watchdogAbort.signal.aborted) {
       throw new EngineError(`teardown() execution timed out after ${teardownTimeoutMs / 1000} seconds`, ExitCode.teardownTimeout);
     }
   }
@@ -488,7 +507,7 @@ async function run(
     let printed = false;
     if (typeof first.exports.handleSummary === 'function') {
       const h = await helperVu();
-      const to = withTimeout(handleSummaryTimeoutMs);
+      const to = withTimeout(handleSummaryTimeoutMs, watchdogAbort.signal);
       const arg = h.realm.JSON.parse(JSON.stringify(summaryData)) as Record<string, unknown>;
       if (!('setup_data' in arg)) arg.setup_data = undefined; // k6 sets it to undefined without setup()
       const r = await h.runOnce('handleSummary', to.signal, { args: [arg], countIteration: false, isDefault: false });
@@ -527,11 +546,15 @@ async function run(
   let exitCode: number = ExitCode.ok;
   if (markedFailed) exitCode = ExitCode.markedAsFailed;
   if (thresholdsFailed) {
-    logger.log('error', 'thresholds on metrics have been crossed');
+    // k6 run.go: only when nothing else ended the run (an abortOnFail stop was logged already).
+    if (!thresholdAbort && !abortReason && final.breached.length > 0) {
+      logger.log('error', `thresholds on metrics '${final.breached.join(', ')}' have been crossed`);
+    }
     exitCode = ExitCode.thresholdsHaveFailed;
   }
   if (abortReason) exitCode = abortReason.code;
   if (watchdogFired) exitCode = ExitCode.genericTimeout;
+  if (exitCode === ExitCode.markedAsFailed) logger.log('error', 'test run was marked as failed'); // k6 run.go
   void formatLogLine;
   return { exitCode, summaryData, thresholdsFailed, aborted: testAbort.signal.aborted };
 }

@@ -177,22 +177,28 @@ export interface EvalResult {
   anyFailed: boolean;
   /** A failing threshold with abortOnFail whose delay has passed. */
   abort: boolean;
+  /** Keys of the metrics with a failing threshold, once each, in definition order (k6 breachedThresholds). */
+  breached: string[];
 }
 
 /** Evaluates every threshold; missing aggregates (no samples) pass, as in k6. */
 export function evaluateThresholds(sets: readonly ThresholdSet[], runDurationMs: number): EvalResult {
   let anyFailed = false;
   let abort = false;
+  const breached: string[] = [];
   for (const set of sets) {
+    let setFailed = false;
     for (const t of set.thresholds) {
       const v = set.sink.aggregate(t.parsed.method, t.parsed.arg, runDurationMs);
       const ok = v === undefined ? true : compare(v, t.parsed.op, t.parsed.value);
       t.lastFailed = !ok;
       if (!ok) {
         anyFailed = true;
+        if (!setFailed) breached.push(set.key);
+        setFailed = true;
         if (t.abortOnFail && runDurationMs >= t.delayAbortEvalMs) abort = true;
       }
     }
   }
-  return { anyFailed, abort };
+  return { anyFailed, abort, breached };
 }

@@ -105,6 +105,47 @@ describe('engine lifecycle', () => {
   });
 });
 
+describe('engine lifecycle after an abort (measured with k6 v2.2.0; internal/execution/scheduler.go runs teardown with the global context)', () => {
+  it('exec.test.abort() in an iteration still runs teardown() and handleSummary(), exit 108', async () => {
+    const r = await runScript(`
+      import exec from 'k6/execution';
+      export const options = { iterations: 3 };
+      export default function () { if (exec.scenario.iterationInTest === 1) exec.test.abort('stop now'); }
+      export function teardown() { console.log('teardown ran'); }
+      export function handleSummary() { console.log('summary ran'); return {}; }
+    `);
+    assert.equal(r.exitCode, 108, r.stderr);
+    assert.match(r.stderr, /teardown ran/);
+    assert.match(r.stderr, /summary ran/);
+  });
+
+  it('an abortOnFail stop runs teardown() too, and a teardown that waits on a timer is not cut short by the abort', async () => {
+    const r = await runScript(`
+      import { Counter } from 'k6/metrics';
+      const bad = new Counter('bad_things');
+      export const options = {
+        scenarios: { s: { executor: 'constant-vus', vus: 1, duration: '20s', gracefulStop: '0s' } },
+        thresholds: { bad_things: [{ threshold: 'count<1', abortOnFail: true }] },
+      };
+      export default function () { bad.add(1); return new Promise((r) => setTimeout(r, 50)); }
+      export function teardown() { return new Promise((r) => setTimeout(() => { console.log('teardown done'); r(); }, 100)); }
+    `);
+    assert.equal(r.exitCode, 99, r.stderr);
+    assert.match(r.stderr, /teardown done/);
+  });
+
+  it('exec.test.fail() logs "test run was marked as failed" at the end, exit 110 (internal/cmd/run.go)', async () => {
+    const r = await runScript(`
+      import exec from 'k6/execution';
+      export const options = { iterations: 1 };
+      export default function () { exec.test.fail('marked'); }
+    `);
+    assert.equal(r.exitCode, 110, r.stderr);
+    assert.match(r.stderr, /msg="test marked as failed: marked"/);
+    assert.match(r.stderr, /msg="test run was marked as failed"/);
+  });
+});
+
 describe('engine watchdog', () => {
   it('ends a run that outlives its durations + grace periods + margin with exit 102, never hanging', async () => {
     const t0 = Date.now();
