@@ -420,6 +420,12 @@ export class VU implements VuRuntime {
     }
     interrupt.removeEventListener('abort', onInterrupt);
     it.finished = true;
+    // k6 timers.go: timers still pending when the iteration's context is cancelled are logged.
+    if (interrupted || it.failed) {
+      for (const [id, t] of this.timers) {
+        this.ctx.logger.log('warning', `${t.interval ? 'setInterval' : 'setTimeout'} ${id} was stopped because the VU iteration was interrupted`);
+      }
+    }
     if (!it.controller.signal.aborted) it.controller.abort();
     this.clearAllTimers();
     const end = nowMs();

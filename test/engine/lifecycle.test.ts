@@ -134,6 +134,16 @@ describe('engine lifecycle after an abort (measured with k6 v2.2.0; internal/exe
     assert.match(r.stderr, /teardown done/);
   });
 
+  it('timers still pending when an iteration is interrupted are logged like k6 (internal/js/tc55/timers/timers.go)', async () => {
+    const r = await runScript(`
+      export const options = { scenarios: { s: { executor: 'per-vu-iterations', vus: 1, iterations: 1, maxDuration: '1s', gracefulStop: '0s' } } };
+      export default function () { setTimeout(() => {}, 60000); setInterval(() => {}, 100); }
+    `);
+    assert.equal(r.exitCode, 0, r.stderr);
+    assert.match(r.stderr, /level=warning msg="setTimeout 1 was stopped because the VU iteration was interrupted"\n/);
+    assert.match(r.stderr, /level=warning msg="setInterval 2 was stopped because the VU iteration was interrupted"\n/);
+  });
+
   it('exec.test.fail() logs "test run was marked as failed" at the end, exit 110 (internal/cmd/run.go)', async () => {
     const r = await runScript(`
       import exec from 'k6/execution';

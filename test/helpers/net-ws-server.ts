@@ -2,7 +2,8 @@
 //   /raw/<script>  hand-written handshake + frames, to reproduce what `ws` cannot send
 //                  (FIN without close frame, reset, empty close payload);
 //   /status/<n>    answers the upgrade with HTTP status n and a small body;
-//   /ws/<mode>     a real `ws` server: echo, close-<code>, ping, hold.
+//   /ws/<mode>     a real `ws` server: echo, close-<code>, ping, hold;
+//   /instant/<code> the 101 and a close frame in one write (open-vs-close race).
 // Every connection's request headers are recorded.
 import { createHash } from 'node:crypto';
 import http from 'node:http';
@@ -79,6 +80,18 @@ export async function startTestServer(): Promise<TestServer> {
     if (parts[0] === 'status') {
       const body = JSON.stringify({ error: 'refused' });
       socket.end(`HTTP/1.1 ${parts[1]} Refused\r\nContent-Type: application/json\r\nContent-Length: ${body.length}\r\nConnection: close\r\n\r\n${body}`);
+      return;
+    }
+    if (parts[0] === 'instant') {
+      // 101 and a close frame in the same TCP write: the open-vs-close race (/instant/<code>).
+      socket.write(
+        Buffer.concat([
+          Buffer.from(`HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: ${acceptKey(key)}\r\n\r\n`),
+          closeFrame(Number(parts[1] ?? 1000), u.searchParams.get('reason') ?? ''),
+        ]),
+      );
+      setTimeout(() => socket.end(), 50);
+      socket.on('error', () => {});
       return;
     }
     if (parts[0] === 'raw') {
