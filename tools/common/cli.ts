@@ -25,7 +25,9 @@ export function parseCliArgs<T extends ParseArgsConfig['options']>(
   try {
     return parseArgs({ args: argv, options, strict: true, allowPositionals });
   } catch (err) {
-    const msg = err instanceof Error ? err.message : String(err);
+    // Node's messages can span several lines ("... is ambiguous.\nDid you forget ..."):
+    // keep the first, the one that names the flag, so the user still gets one line.
+    const msg = (err instanceof Error ? err.message : String(err)).split('\n')[0]!.trim();
     throw new UserError(`${msg.replace(/\.$/, '')}; see --help`);
   }
 }
