@@ -27,7 +27,7 @@ test('unknown flags, missing values and stray positionals are one-line user erro
     assert.doesNotMatch(err.message, /\n/);
     assert.match(err.message, /--nope|--port|stray/);
   }
-  assert.deepEqual(parseCliArgs(['--port', '8080', '--quiet'], options).values, { port: '8080', quiet: true });
+  assert.deepEqual({ ...parseCliArgs(['--port', '8080', '--quiet'], options).values }, { port: '8080', quiet: true });
 });
 
 test('intFlag takes whole numbers within bounds and names the flag otherwise', () => {
