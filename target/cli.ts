@@ -5,6 +5,7 @@ import { isIP } from 'node:net';
 import { pathToFileURL } from 'node:url';
 import { resolve } from 'node:path';
 import { UserError, intFlag, parseCliArgs, runMain } from '../tools/common/cli.ts';
+import { ASYMMETRIC_ALGORITHMS } from './auth/keys.ts';
 import { writeFileAtomic } from '../tools/common/files.ts';
 import { FAULT_HELP, parseFaults } from './faults.ts';
 import type { LogFormat } from './log.ts';
@@ -14,12 +15,14 @@ import { startTarget, type RunningTarget } from './server.ts';
 export const HELP = `Usage: npm run target -- [flags]
 
 The reference voicelive target: WebSocket upgrades at /api/v1/voice/voicelive/{session_id}?token=JWT,
-verified against a JWKS (RS256, pinned issuer and audience). Loopback by default.
+verified against a JWKS (algorithms, issuer and audience pinned). Loopback by default.
 
   --tokens DIR                token folder: pool.json gives issuer, audience and the known users,
                               jwks.json the keys (default .tokens; run "npm run tokens" first)
   --jwks FILE|URL             JWKS file or URL instead of DIR/jwks.json
   --issuer ISS, --audience AUD   override pool.json's
+  --algorithms A[,A…]         pinned JWS algorithms (default: those the JWKS keys declare,
+                              asymmetric only, else RS256); HS* and none are never allowed
   --host ADDR                 listen address: an IP address or localhost (default 127.0.0.1)
   --port N                    listen port (default 0 = any free port)
   --auth-required true|false  false: requests without a valid token get the POC user (default true)
@@ -79,6 +82,7 @@ function parseTargetFlags(argv: string[]) {
     jwks: { type: 'string' },
     issuer: { type: 'string' },
     audience: { type: 'string' },
+    algorithms: { type: 'string' },
     host: { type: 'string' },
     port: { type: 'string' },
     'auth-required': { type: 'string' },
@@ -98,6 +102,17 @@ function parseTargetFlags(argv: string[]) {
   });
 }
 
+/** --algorithms RS256,ES256: asymmetric JWS algorithms only. */
+function algorithmsFlag(raw: string | undefined): string[] | undefined {
+  if (raw === undefined) return undefined;
+  const algs = raw.split(',').map((a) => a.trim()).filter(Boolean);
+  const bad = algs.filter((a) => !ASYMMETRIC_ALGORITHMS.includes(a));
+  if (algs.length === 0 || bad.length > 0) {
+    throw new UserError(`--algorithms takes a comma-separated list of ${ASYMMETRIC_ALGORITHMS.join(', ')}; got "${raw}"`);
+  }
+  return algs;
+}
+
 export async function main(argv: string[]): Promise<number> {
   const { values } = parseFlags(argv);
   if (values.help) {
@@ -109,6 +124,7 @@ export async function main(argv: string[]): Promise<number> {
     jwks: values.jwks,
     issuer: values.issuer,
     audience: values.audience,
+    algorithms: algorithmsFlag(values.algorithms),
     host: hostFlag(values.host),
     port: intFlag('port', values.port, 0, 0, 65535),
     authRequired: bool('auth-required', values['auth-required'], true),

@@ -27,7 +27,7 @@ export interface TargetOptions {
   jwks?: string | { keys: unknown[] };
   issuer?: string;
   audience?: string;
-  /** Allowed JWS algorithms. Default ['RS256']. */
+  /** Allowed JWS algorithms. Default: those the JWKS keys declare (asymmetric only), else RS256. */
   algorithms?: string[];
   /** Clock skew tolerated on exp/nbf, seconds. Default 30. */
   clockToleranceSec?: number;
@@ -68,7 +68,7 @@ export const DEFAULTS = {
   host: '127.0.0.1',
   port: 0,
   tokensDir: '.tokens',
-  algorithms: ['RS256'],
+  algorithms: [] as string[],
   clockToleranceSec: 30,
   authRequired: true,
   rejectStyle: 'close' as RejectStyle,

@@ -52,7 +52,7 @@ const MAX_BUFFERED_BYTES = 1024 * 1024;
 async function resolveKeys(o: TargetOptions, dir: string, algorithms: string[]): Promise<VerificationKeys> {
   const j = o.jwks ?? join(dir, 'jwks.json');
   if (typeof j === 'object') return keysFromJwks(j, algorithms, 'JWKS');
-  if (/^https?:\/\//i.test(j)) return keysFromUrl(j);
+  if (/^https?:\/\//i.test(j)) return keysFromUrl(j, algorithms);
   return keysFromFile(j, algorithms);
 }
 
@@ -73,7 +73,7 @@ export async function startTarget(opts: TargetOptions = {}): Promise<RunningTarg
     keys,
     issuer,
     audience,
-    algorithms: o.algorithms,
+    algorithms: keys.algorithms,
     clockToleranceSec: o.clockToleranceSec,
     maxTokenChars: o.maxTokenChars,
     now,
