@@ -26,6 +26,11 @@ export interface WireObservation {
   /** Text of the first `error` event, if any (never shown to people: may be long). */
   errorText?: string;
   /**
+   * The client closed (1000) but the server never answered the close handshake within the
+   * client's wait: the socket lingers (k6 has no close timeout of its own).
+   */
+  closeUnanswered?: boolean;
+  /**
    * HTTP status of the status probe after a refused upgrade: a number (0 = no response),
    * or undefined when no probe ran (probe disabled, or the upgrade was not refused).
    */
@@ -130,8 +135,11 @@ export function classify(w: WireObservation, e: Expectation): Verdict {
   // messages until the client gave up stays a bypass).
   const lateRefusal = !valid && w.closeCode === 1008 && !w.served;
   if (!w.serverClosed && !lateRefusal) {
-    // Held until the client ended it: accepted.
-    return valid ? v('accepted', 'held') : v('accepted', 'held', { bypass: true });
+    // Held until the client ended it: accepted (a bad token: let in).
+    if (!valid) return v('accepted', 'held', { bypass: true });
+    // A valid session whose close the server never answered: it was served, but the socket
+    // is left hanging on both sides; a server fault (timeout), not a clean end.
+    return w.closeUnanswered ? v('error', 'close_unanswered') : v('accepted', 'held');
   }
   const code = w.closeCode;
   const detail = code === undefined ? 'close_none' : `close_${code}`;

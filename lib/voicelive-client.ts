@@ -114,6 +114,13 @@ async function probeStatus(url: string, nameTag: string, tags: Record<string, st
 
 const FORBIDDEN = Symbol('forbidden');
 
+/**
+ * How long the client waits for the server to answer its close frame. k6 itself never gives
+ * up (the socket stays CLOSING until the scenario ends), so without this an unanswered close
+ * would leave the attempt unrecorded.
+ */
+export const CLOSE_WAIT_MS = 5000;
+
 /** http attribution mode: reads the memory record with the session's own token. */
 async function memoryRecord(p: AttemptPlan, tags: Record<string, string>): Promise<{ userId: unknown; record: unknown } | typeof FORBIDDEN | undefined> {
   const { cfg } = p;
@@ -155,6 +162,7 @@ export async function runAttempt(p: AttemptPlan): Promise<AttemptResult> {
   let agentSentAt = 0;
   let agentAnswered = false;
   let clientClosing = false;
+  let closeUnanswered = false;
   let errorText: string | undefined;
   let closeCode: number | undefined;
   let closeReason: string | undefined;
@@ -173,6 +181,15 @@ export async function runAttempt(p: AttemptPlan): Promise<AttemptResult> {
       } catch {
         // already closing
       }
+      // Record the attempt even if the server never answers the close (the close event
+      // clears this timer; a later close event only counts the socket as closed).
+      timers.push(
+        setTimeout(() => {
+          closeUnanswered = true;
+          for (const t of intervals) clearInterval(t);
+          resolve();
+        }, CLOSE_WAIT_MS),
+      );
     };
 
     ws.addEventListener('open', () => {
@@ -288,7 +305,7 @@ export async function runAttempt(p: AttemptPlan): Promise<AttemptResult> {
   }
   if (memoryCheck) await memoryCheck;
 
-  const wire: WireObservation = { opened, closeCode, closeReason, serverClosed: !clientClosing, served: !firstMessage, servedUser, errorText, probeStatus: probe };
+  const wire: WireObservation = { opened, closeCode, closeReason, serverClosed: !clientClosing, closeUnanswered, served: !firstMessage, servedUser, errorText, probeStatus: probe };
   const verdict = classify(wire, p.expectation);
   // Start to open; for a refusal, start to the moment the refusal was observed.
   const handshakeMs = (verdict.outcome === 'rejected_close' || !opened ? endAt : openAt) - t0;
@@ -312,11 +329,11 @@ export async function runAttempt(p: AttemptPlan): Promise<AttemptResult> {
     warnLimited(cfg, 'mismatch', `MISMATCH: ${who} was refused with ${got}; expected close ${p.expectation.closeCode} "${p.expectation.reason}"${cfg.rejectStyle === 'close' ? '' : ` or HTTP ${p.expectation.httpStatuses.join('/')}`}${cfg.rejectStyle === 'any' ? '' : ` (style ${cfg.rejectStyle})`}`);
   }
   if (valid && verdict.rejected) warnLimited(cfg, 'false_reject', `FALSE REJECTION: ${who} (valid token) was refused (${verdict.detail})`);
-  if (verdict.outcome === 'error') warnLimited(cfg, 'error', `ERROR: ${who} ended as ${verdict.detail}`);
+  if (verdict.outcome === 'error') warnLimited(cfg, 'error', `ERROR: ${who} ended as ${verdict.detail}${closeUnanswered ? ` (no answer to the client's close within ${CLOSE_WAIT_MS} ms)` : ''}`);
   if (verdict.unexpectedClose) warnLimited(cfg, 'unexpected_close', `UNEXPECTED CLOSE: ${who} closed by the server with ${closeCode ?? 'no code'} before the client ended it`);
 
   let attribution: AttemptResult['attribution'] = 'n/a';
-  const wasServed = valid && opened && (verdict.outcome === 'accepted' || verdict.unexpectedClose);
+  const wasServed = valid && opened && (verdict.outcome === 'accepted' || verdict.unexpectedClose || closeUnanswered);
   if (wasServed) {
     if (cfg.attribution === 'off') attribution = 'off';
     else if (cfg.attribution === 'http' && !useHttp) attribution = 'not_sampled';

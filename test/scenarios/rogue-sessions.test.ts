@@ -158,6 +158,24 @@ const cases: RogueCase[] = [
     },
   },
   {
+    name: "a server that never answers the client's close frame: the session is recorded as an error, not lost",
+    // It stops reading at 300 ms (so the client's close at the end of the 1 s hold goes
+    // unanswered) and drops the TCP connection only 8 s later; k6 itself would wait forever.
+    behaviour: valid(() => accept((s) => {
+      serveValid(s);
+      setTimeout(() => {
+        s.socket.removeAllListeners('data');
+        s.socket.on('data', () => {});
+        setTimeout(() => s.socket.destroy(), 8000);
+      }, 300);
+    })),
+    expect: (r) => {
+      fails(r, /ERRORS: 3 of 3 valid-token attempts ended in an error/);
+      assert.deepEqual([v(r).errors, v(r).attributionChecked, v(r).attributionErrors, v(r).unexpectedCloses], [3, 3, 0, 0]);
+      assert.match(r.stderr, /ended as close_unanswered \(no answer to the client's close within 5000 ms\)/);
+    },
+  },
+  {
     name: 'constant server pings and huge messages do not disturb a healthy session',
     behaviour: valid((r) => accept((s) => {
       serveValid(s);
