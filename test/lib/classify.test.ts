@@ -154,3 +154,11 @@ test('a close frame delivered without `open` (k6 race) is classified from its co
   assert.deepEqual([v.outcome, v.rejected, v.mismatch], ['rejected_close', true, false]);
   assert.equal(classify({ ...w, closeCode: 1011, closeReason: '' }, inv()).outcome, 'error');
 });
+
+test("a valid session whose close the server never answered is an error; a bad token held that way is still a bypass", () => {
+  const w: WireObservation = { opened: true, serverClosed: false, closeUnanswered: true, served: true };
+  const v = classify(w, valid);
+  assert.deepEqual([v.outcome, v.detail, v.rejected, v.unexpectedClose], ['error', 'close_unanswered', false, false]);
+  const b = classify(w, inv());
+  assert.deepEqual([b.outcome, b.bypass], ['accepted', true]);
+});
