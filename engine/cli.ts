@@ -14,7 +14,9 @@ const USAGE = `usage: engine run [flags] SCRIPT
       --execution-segment SEG     e.g. 0:1/3
       --execution-segment-sequence SEQ  e.g. 0,1/3,2/3,1
       --system-tags LIST          comma-separated system tags
-      --include-system-env-vars B pass the process environment to __ENV (default true)
+      --include-system-env-vars[=false] pass the process environment to __ENV (default true)
+      --no-color                  summary data option noColor (also K6_NO_COLOR, NO_COLOR)
+      --no-usage-report           accepted; the engine never reports usage
   -q, --quiet                     no progress output
       --no-summary                no end-of-test summary (and no handleSummary)
 `;
@@ -95,8 +97,15 @@ export function parseRunArgs(argv: string[]): RunOptions {
           .filter(Boolean);
         break;
       case '--include-system-env-vars':
-        o.includeSystemEnv = val() !== 'false';
+        // A boolean flag in k6 (pflag): bare means true, a value only as --flag=false.
+        if (inline !== undefined && !/^(true|false|1|0)$/.test(inline)) throw new UsageError(`invalid argument "${inline}" for "${a}" flag`);
+        o.includeSystemEnv = inline === undefined || inline === 'true' || inline === '1';
         break;
+      case '--no-color':
+        o.noColor = true;
+        break;
+      case '--no-usage-report':
+        break; // the engine never reports usage
       case '-q':
       case '--quiet':
         o.quiet = true;

@@ -65,6 +65,8 @@ export interface RunOptions {
   watchdogMarginMs?: number;
   /** Environment used to resolve K6_* variables (default process.env). */
   processEnv?: Record<string, string | undefined>;
+  /** --no-color (k6 also honours K6_NO_COLOR and NO_COLOR): handleSummary's options.noColor. */
+  noColor?: boolean;
   /** Treated as stdout/stderr TTY in summary data. */
   isTTY?: boolean;
   /** An external stop (the CLI's SIGINT/SIGTERM): graceful stop, exit code 105 as in k6. */
@@ -494,7 +496,8 @@ async function run(
     rootGroup: ctx.rootGroup,
     trendStats,
     summaryTimeUnit: typeof scriptOptions.summaryTimeUnit === 'string' ? scriptOptions.summaryTimeUnit : '',
-    noColor: true,
+    // k6 cmd/state: --no-color, K6_NO_COLOR, or NO_COLOR present.
+    noColor: opts.noColor ?? ((penv.K6_NO_COLOR !== undefined && penv.K6_NO_COLOR !== '' && penv.K6_NO_COLOR !== 'false') || penv.NO_COLOR !== undefined),
     isStdOutTTY: isTTY,
     isStdErrTTY: isTTY,
     testRunDurationMs: runDurationMs,

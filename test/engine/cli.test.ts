@@ -62,6 +62,10 @@ describe('engine CLI', () => {
       executionSegment: '0:1/2',
     });
     assert.throws(() => parseRunArgs(['--bogus', 'x.js']), /unknown flag: --bogus/);
+    // k6's --include-system-env-vars is a boolean flag: it must not swallow the script argument.
+    assert.deepEqual(parseRunArgs(['--include-system-env-vars', 's.js']), { script: 's.js', includeSystemEnv: true });
+    assert.deepEqual(parseRunArgs(['--include-system-env-vars=false', 's.js']), { script: 's.js', includeSystemEnv: false });
+    assert.deepEqual(parseRunArgs(['--no-color', '--no-usage-report', 's.js']), { script: 's.js', noColor: true });
     assert.throws(() => parseRunArgs(['-u', 'many', 'x.js']), /must be a whole number/);
     assert.throws(() => parseRunArgs([]), /needs a SCRIPT/);
   });

@@ -144,6 +144,14 @@ describe('engine lifecycle after an abort (measured with k6 v2.2.0; internal/exe
     assert.match(r.stderr, /level=warning msg="setInterval 2 was stopped because the VU iteration was interrupted"\n/);
   });
 
+  it('handleSummary options.noColor is false by default and true with --no-color or NO_COLOR (k6 cmd/state, run.go)', async () => {
+    const src = `export const options = { iterations: 1 }; export default function () {}
+      export function handleSummary(d) { return { stdout: String(d.options.noColor) }; }`;
+    assert.equal((await runScript(src, { processEnv: {} })).stdout, 'false');
+    assert.equal((await runScript(src, { processEnv: {}, noColor: true })).stdout, 'true');
+    assert.equal((await runScript(src, { processEnv: { NO_COLOR: '' } })).stdout, 'true');
+  });
+
   it('exec.test.fail() logs "test run was marked as failed" at the end, exit 110 (internal/cmd/run.go)', async () => {
     const r = await runScript(`
       import exec from 'k6/execution';
