@@ -43,6 +43,8 @@ const FIELDS: Record<string, string[]> = {
   'ramping-arrival-rate': ['startRate', 'timeUnit', 'stages', 'preAllocatedVUs', 'maxVUs'],
 };
 
+export const CONFIG_PROBLEMS = 'There were problems with the specified script configuration:';
+
 function bad(msg: string): EngineError {
   return new EngineError(msg, ExitCode.invalidConfig);
 }
@@ -188,7 +190,8 @@ export function decodeScenario(name: string, raw: unknown): ScenarioConfig {
       sc = { ...base, executor: 'ramping-arrival-rate', startRate, timeUnitMs, stages: st, preAllocatedVUs: pre, maxVUs: max };
     }
   }
-  if (errs.length > 0) throw bad(`there were problems with the specified script configuration:\n\t- executor ${name}: ${errs.join(`\n\t- executor ${name}: `)}`);
+  // k6 lib/executors.go + internal/cmd/config.go consolidateErrorMessage.
+  if (errs.length > 0) throw bad(`${CONFIG_PROBLEMS}\n\t- scenario ${name} has configuration errors: ${errs.join(', ')}`);
   return sc;
 }
 

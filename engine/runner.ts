@@ -3,6 +3,7 @@
 import { setMaxListeners } from 'node:events';
 import { writeFile } from 'node:fs/promises';
 import { resolve as resolvePath } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { type EngineContext, type InstanceCounters, newGroup } from './context.ts';
 import { parseDuration } from './duration.ts';
 import { describeThrown, EngineError, ExitCode } from './errors.ts';
@@ -11,7 +12,7 @@ import { loadScript } from './loader.ts';
 import { createStderrLogger, formatLogLine, type Logger } from './log.ts';
 import { MetricRegistry, nowMs, registerBuiltins } from './metrics.ts';
 import { moduleRegistry } from './modules/index.ts';
-import { deriveScenarios, type ScenarioConfig, scenarioMaxVUs, scenarioSpanMs, type Shortcuts } from './options.ts';
+import { CONFIG_PROBLEMS, deriveScenarios, type ScenarioConfig, scenarioMaxVUs, scenarioSpanMs, type Shortcuts } from './options.ts';
 import { createOutput } from './outputs/index.ts';
 import type { Output } from './outputs/types.ts';
 import { ExecutionTuple, parseSegment, parseSequence } from './segments.ts';
@@ -315,18 +316,20 @@ async function run(
     if (penv.K6_ITERATIONS !== undefined && /^\d+$/.test(penv.K6_ITERATIONS)) envTier.iterations = Number(penv.K6_ITERATIONS);
     scenarios = deriveScenarios(scriptOptions, envTier, { ...shortcuts, warn: (m) => logger.log('warning', m) });
   } catch (e) {
-    if (e instanceof EngineError) throw e;
-    throw new EngineError((e as Error).message, ExitCode.invalidConfig);
+    const msg = (e as Error).message;
+    // k6 decodes scenarios while loading the test (internal/cmd/test_load.go): those errors
+    // carry its "could not initialize" prefix; validation errors come later, unprefixed.
+    const prefix = /^(json: |unknown executor type )/.test(msg)
+      ? `could not initialize '${opts.script}': could not load JS test '${pathToFileURL(resolvePath(opts.script)).href}': `
+      : '';
+    throw new EngineError(prefix + msg, e instanceof EngineError ? e.exitCode : ExitCode.invalidConfig);
   }
-  for (const sc of scenarios) {
-    if (typeof first.exports[sc.exec] !== 'function') {
-      throw new EngineError(
-        sc.exec === 'default'
-          ? 'function \'default\' not found in exports'
-          : `executor ${sc.name}: function '${sc.exec}' not found in exports`,
-        ExitCode.invalidConfig,
-      );
-    }
+  const missing = scenarios.filter((sc) => typeof first.exports[sc.exec] !== 'function');
+  if (missing.length > 0) {
+    throw new EngineError(
+      `${CONFIG_PROBLEMS}${missing.map((sc) => `\n\t- executor ${sc.name}: function '${sc.exec}' not found in exports`).join('')}`,
+      ExitCode.invalidConfig,
+    );
   }
   const thresholds: ThresholdSet[] = buildThresholds(scriptOptions.thresholds, registry, (m) => logger.log('warning', m));
   const setupTimeoutMs = scriptOptions.setupTimeout !== undefined ? parseDuration(scriptOptions.setupTimeout) : 60_000;

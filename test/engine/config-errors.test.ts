@@ -28,6 +28,25 @@ describe('engine config errors', () => {
   }
 });
 
+describe('engine config error wording, as k6 v2.2.0 prints it (measured; internal/cmd/test_load.go, internal/cmd/config.go, lib/executors.go)', () => {
+  const msg = (stderr: string) => /level=error msg="((?:[^"\\]|\\.)*)"/.exec(stderr)?.[1] ?? '';
+  it('decoding errors carry "could not initialize \'SCRIPT\': could not load JS test \'file://…\'"', async () => {
+    const r = await runScript(`export const options = { scenarios: { a: { executor: 'nope' } } }; export default function () {}`);
+    assert.equal(r.exitCode, 104);
+    assert.match(msg(r.stderr), /^could not initialize '[^']*script\.js': could not load JS test 'file:\/\/\/[^']*script\.js': unknown executor type 'nope'$/);
+  });
+  it('validation errors: "There were problems with the specified script configuration:" then "scenario X has configuration errors: a, b"', async () => {
+    const r = await runScript(`export const options = { scenarios: { a: { executor: 'constant-vus', vus: -1, duration: '300ms' } } }; export default function () {}`);
+    assert.equal(r.exitCode, 104);
+    assert.match(msg(r.stderr), /^There were problems with the specified script configuration:\\n\\t- scenario a has configuration errors: [^\\]+, [^\\]+$/);
+  });
+  it('a missing exec function: "- executor default: function \'default\' not found in exports" under the same heading', async () => {
+    const r = await runScript(`export function other() {}`);
+    assert.equal(r.exitCode, 104);
+    assert.equal(msg(r.stderr), "There were problems with the specified script configuration:\\n\\t- executor default: function 'default' not found in exports");
+  });
+});
+
 describe('engine execution shortcuts (lib/executor/execution_config_shortcuts.go, lib/options.go Apply)', () => {
   it('derives the default scenario like k6', async () => {
     const { deriveScenarios } = await import('../../engine/options.ts');
