@@ -23,6 +23,8 @@ export class EngineError extends Error {
   constructor(
     message: string,
     readonly exitCode: number,
+    /** The script threw it (k6 logs those with source=stacktrace). */
+    readonly fromScript = false,
   ) {
     super(message);
     this.name = 'EngineError';
@@ -42,13 +44,18 @@ export function describeThrown(err: unknown): string {
   if (err instanceof Error || (typeof err === 'object' && err !== null && 'message' in err && 'name' in err)) {
     const e = err as { name: string; message: string; stack?: string };
     const stack = typeof e.stack === 'string' ? e.stack : '';
-    const frames = stack
-      .split('\n')
-      .filter((l) => /^\s+at /.test(l) && !l.includes('node:') && !l.includes('/engine/'))
-      .slice(0, 3)
-      .map((l) => l.trim().replace(/^at /, 'at '));
-    const head = e.name && e.name !== 'Error' ? `${e.name}: ${e.message}` : e.message;
-    return frames.length > 0 ? `${head}\n\t${frames.join('\n\t')}` : head;
+    // Script frames only: the top of the stack up to the first frame that is not the
+    // script's (Node's, the engine's, its Promise.all/map plumbing, or the engine's caller).
+    // (Frames of an engine module that threw come first and are skipped.)
+    const isScript = (l: string) => /\/[^)]*:\d+:\d+\)?$/.test(l) && !l.includes('node:') && !l.includes('/engine/');
+    const all = stack.split('\n').filter((x) => /^\s+at /.test(x));
+    let i = 0;
+    while (i < all.length && !isScript(all[i] as string) && (all[i]!.includes('/engine/') || all[i]!.includes('node:'))) i++;
+    const shown: string[] = [];
+    for (; i < all.length && shown.length < 3 && isScript(all[i] as string); i++) shown.push(all[i]!.trim());
+    // sobek's exception text: "Error: msg", "TypeError: msg", "GoError: msg".
+    const head = e.name ? `${e.name}: ${e.message}` : e.message;
+    return shown.length > 0 ? `${head}\n\t${shown.join('\n\t')}` : head;
   }
   if (typeof err === 'string') return err;
   try {

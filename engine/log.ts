@@ -13,7 +13,8 @@ function quote(s: string): string {
 
 export function formatLogLine(level: Level, msg: string, fields: Record<string, string> = {}, now = new Date()): string {
   let line = `time="${now.toISOString().replace(/\.\d+Z$/, 'Z')}" level=${level} msg=${JSON.stringify(msg)}`;
-  for (const [k, v] of Object.entries(fields)) line += ` ${k}=${quote(v)}`;
+  // logrus' text formatter sorts the fields by key.
+  for (const k of Object.keys(fields).sort()) line += ` ${k}=${quote(fields[k] as string)}`;
   return line;
 }
 

@@ -146,6 +146,7 @@ export async function runK6(opts: RunOptions): Promise<RunResult> {
     const code = e instanceof EngineError ? e.exitCode : ExitCode.generic;
     const msg = e instanceof EngineError ? e.message : describeThrown(e);
     const hint: Record<string, string> = code === ExitCode.scriptException ? { hint: 'script exception' } : {};
+    if (e instanceof EngineError && e.fromScript) hint.source = 'stacktrace';
     if (code !== ExitCode.scriptAborted) logger.log('error', msg, hint); // abortTest() already logged it
     return { exitCode: code === ExitCode.generic && !(e instanceof EngineError) ? 255 : code, error: msg };
   } finally {

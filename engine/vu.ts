@@ -198,10 +198,15 @@ export class VU implements VuRuntime {
     if (e instanceof TestAbortError) {
       this.ctx.abortTest(e.reason);
     } else if (!it.failed) {
-      this.ctx.logger.log('error', `${inPromise ? 'Uncaught (in promise) ' : ''}${describeThrown(e)}`, {
-        ...this.logFields(),
-        source: 'stacktrace',
-      });
+      // k6: a thrown exception carries hint/source (runner.go runFn); an unhandled rejection
+      // is logged by the event loop with the VU's fields only.
+      this.ctx.logger.log(
+        'error',
+        `${inPromise ? 'Uncaught (in promise) ' : ''}${describeThrown(e)}`,
+        inPromise
+          ? this.logFields()
+          : { ...this.logFields(), ...(this.inInit || !this.scenario ? {} : { hint: 'script exception' }), source: 'stacktrace' },
+      );
     }
     if (!it.failed) {
       it.failed = true;
@@ -322,10 +327,10 @@ export class VU implements VuRuntime {
     } catch (e) {
       if (e instanceof EngineError) throw e;
       if (e instanceof TestAbortError) throw new EngineError(e.reason, ExitCode.scriptAborted);
-      throw new EngineError(describeThrown(e), ExitCode.scriptException);
+      throw new EngineError(describeThrown(e), ExitCode.scriptException, true);
     }
     while (it.registered > 0 && !it.failed) await it.waiter();
-    if (it.failed) throw new EngineError(describeThrown(it.error), ExitCode.scriptException);
+    if (it.failed) throw new EngineError(describeThrown(it.error), ExitCode.scriptException, true);
     this.inInit = false;
     this.current = new Iteration();
   }

@@ -45,7 +45,8 @@ describe('engine lifecycle', () => {
       export default function () { if (__ITER === 1) throw new Error('boom ' + __ITER); }
     `);
     assert.equal(r.exitCode, 0);
-    assert.match(r.stderr, /level=error msg="boom 1/);
+    // k6 v2.2.0: msg="Error: boom 1\n\tat default (file:…)" executor=… hint="script exception" scenario=… source=stacktrace
+    assert.match(r.stderr, /level=error msg="Error: boom 1\\n\\tat [^"]*script\.js:\d+:\d+\)?" executor=shared-iterations hint="script exception" scenario=default source=stacktrace\n/);
     assert.equal(metricValues(r, 'iterations').count, 3);
   });
 
@@ -54,7 +55,8 @@ describe('engine lifecycle', () => {
       export default async function () { await Promise.resolve(); throw new Error('late'); }
     `);
     assert.equal(r.exitCode, 0);
-    assert.match(r.stderr, /Uncaught \(in promise\) late/);
+    // k6 v2.2.0: msg="Uncaught (in promise) Error: late\n\tat …" executor=… scenario=… (no hint, no source)
+    assert.match(r.stderr, /level=error msg="Uncaught \(in promise\) Error: late\\n\\tat [^"]*" executor=per-vu-iterations scenario=default\n/);
   });
 
   it('the iteration waits for its timers, as k6 waits for registered callbacks (internal/event loop, k6/timers)', async () => {

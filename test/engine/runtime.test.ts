@@ -48,7 +48,7 @@ describe('engine runtime and loader', () => {
   it('a script throwing in init exits 107 with the error (internal/cmd/run.go, errext ScriptException)', async () => {
     const r = await runScript(`throw new Error('init failed here'); export default function () {}`);
     assert.equal(r.exitCode, 107);
-    assert.match(r.stderr, /level=error msg="init failed here/);
+    assert.match(r.stderr, /level=error msg="Error: init failed here/);
     assert.match(r.stderr, /hint="script exception"/);
   });
 
