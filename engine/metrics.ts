@@ -259,7 +259,7 @@ export class MetricRegistry implements MetricsSink {
   metric(name: string, type: MetricType, contains: ValueType = 'default'): MetricEntry {
     if (!NAME_RE.test(name)) {
       throw new Error(
-        `Invalid metric name: '${name}'. Metric names must be 1-128 ASCII letters, digits or underscores, and must not start with a digit`,
+        `Invalid metric name: '${name}'. Metric names must only include up to 128 ASCII letters, numbers, or underscores and start with a letter or an underscore.`,
       );
     }
     const old = this.metrics.get(name);

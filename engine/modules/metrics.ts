@@ -16,19 +16,19 @@ export const createMetricsModule = ((rt: VuRuntime) => {
   const make = (type: MetricType) =>
     function Metric(this: unknown, name: unknown, isTime?: unknown) {
       if (!new.target) throw new vu.realm.TypeError(`Class constructor ${type} cannot be invoked without 'new'`);
-      if (!vu.inInit) throw new vu.realm.Error('metrics must be declared in the init context');
+      if (!vu.inInit) throw goErr(vu, 'metrics must be declared in the init context');
       let metric: ReturnType<typeof ctx.registry.metric>;
       try {
         metric = ctx.registry.metric(String(name), type, type === 'trend' && isTime === true ? 'time' : 'default');
       } catch (e) {
-        throw new vu.realm.Error((e as Error).message);
+        throw goErr(vu, (e as Error).message);
       }
       const obj = new vu.realm.Object() as Record<string, unknown>;
       Object.defineProperty(obj, 'name', { value: metric.name, enumerable: true });
       obj.add = (value?: unknown, tags?: unknown): boolean => {
-        if (vu.inInit) throw new vu.realm.Error('metrics must be added in VU code, not the init context');
+        if (vu.inInit) throw goErr(vu, 'metrics must be added in VU code, not the init context');
         const raise = (msg: string): boolean => {
-          if (ctx.throwOnAddErrors) throw new vu.realm.Error(msg);
+          if (ctx.throwOnAddErrors) throw goErr(vu, msg);
           vu.warn(msg);
           return false;
         };
@@ -48,7 +48,7 @@ export const createMetricsModule = ((rt: VuRuntime) => {
         try {
           extra = userTags(vu, tags, '');
         } catch (e) {
-          throw new vu.realm.Error(`cannot add tags for the '${metric.name}' custom metric: ${(e as Error).message}`);
+          throw goErr(vu, `cannot add tags for the '${metric.name}' custom metric: ${(e as Error).message}`);
         }
         ctx.registry.push({ metric, time: nowMs(), value: v, tags: { ...vu.tags(), ...extra }, metadata: vu.metadata() });
         return true;
@@ -62,3 +62,10 @@ export const createMetricsModule = ((rt: VuRuntime) => {
     Rate: make('rate'),
   };
 }) satisfies ModuleFactory;
+
+/** An error raised by k6's Go code: sobek shows it as "GoError: <message>". */
+function goErr(vu: { realm?: { Error: ErrorConstructor } }, message: string): Error {
+  const e = new (vu.realm?.Error ?? Error)(message);
+  e.name = 'GoError';
+  return e;
+}

@@ -59,7 +59,8 @@ describe('engine metrics', () => {
       }
     `);
     assert.equal(r.exitCode, 0, r.stderr);
-    assert.match(r.stderr, /name:Invalid metric name: '1bad'/);
+    // k6 metrics/registry.go badNameWarning, word for word
+    assert.match(r.stderr, /name:Invalid metric name: '1bad'. Metric names must only include up to 128 ASCII letters, numbers, or underscores and start with a letter or an underscore./);
     assert.match(r.stderr, /type:metric 'results' already exists but with type counter, instead of trend/);
     assert.match(r.stderr, /init:metrics must be declared in the init context/);
     assert.match(r.stderr, /tags:cannot add tags for the 'results' custom metric/);
