@@ -550,6 +550,10 @@ async function run(
     if (!printed) stdout(textSummary(summaryData));
   }
 
+  // k6 run.go: only when the run itself ended without an error.
+  if (!abortReason && !watchdogFired && counters.iterationsCompleted === 0) {
+    logger.log('warning', 'No script iterations fully finished, consider making the test duration longer');
+  }
   let exitCode: number = ExitCode.ok;
   if (markedFailed) exitCode = ExitCode.markedAsFailed;
   if (thresholdsFailed) {

@@ -118,6 +118,7 @@ describe('engine lifecycle after an abort (measured with k6 v2.2.0; internal/exe
     `);
     assert.equal(r.exitCode, 108, r.stderr);
     assert.match(r.stderr, /teardown ran/);
+    assert.doesNotMatch(r.stderr, /No script iterations fully finished/); // the run ended with an error
     assert.match(r.stderr, /summary ran/);
   });
 
@@ -142,6 +143,8 @@ describe('engine lifecycle after an abort (measured with k6 v2.2.0; internal/exe
       export default function () { setTimeout(() => {}, 60000); setInterval(() => {}, 100); }
     `);
     assert.equal(r.exitCode, 0, r.stderr);
+    // and no iteration finished: k6 run.go warns about it
+    assert.match(r.stderr, /level=warning msg="No script iterations fully finished, consider making the test duration longer"\n/);
     assert.match(r.stderr, /level=warning msg="setTimeout 1 was stopped because the VU iteration was interrupted"\n/);
     assert.match(r.stderr, /level=warning msg="setInterval 2 was stopped because the VU iteration was interrupted"\n/);
   });
