@@ -45,6 +45,8 @@ export interface EngineContext {
   abortTest(reason: string): void;
   /** k6/execution test.fail(): marks the run failed (exit code 110), continues. */
   failTest(reason: string): void;
+  /** How long a VU's init context (its event loop included) may take. */
+  readonly initTimeoutMs: number;
   /** Disposers registered by modules (VuRuntime.onRunEnd); run once when the run ends. */
   readonly runEndHooks: Set<() => void>;
   /** True once the run is aborted. */

@@ -64,6 +64,8 @@ export interface RunOptions {
   stderr?: (s: string) => void;
   /** Extra margin of the watchdog beyond durations and grace periods (ms). Default 30 s. */
   watchdogMarginMs?: number;
+  /** Limit for one VU's init context, timers and promises included (default 60 s; k6 has none and hangs). */
+  initTimeoutMs?: number;
   /** Environment used to resolve K6_* variables (default process.env). */
   processEnv?: Record<string, string | undefined>;
   /** --no-color (k6 also honours K6_NO_COLOR and NO_COLOR): handleSummary's options.noColor. */
@@ -217,6 +219,7 @@ async function run(
     throwOnAddErrors: false,
     sharedArrays: new Map(),
     runEndHooks: new Set(),
+    initTimeoutMs: opts.initTimeoutMs ?? 60_000,
     rootGroup: newGroup('', ''),
     counters,
     testStartMs: 0,

@@ -329,7 +329,27 @@ export class VU implements VuRuntime {
       if (e instanceof TestAbortError) throw new EngineError(e.reason, ExitCode.scriptAborted);
       throw new EngineError(describeThrown(e), ExitCode.scriptException, true);
     }
-    while (it.registered > 0 && !it.failed) await it.waiter();
+    // k6 waits for the init event loop forever (a setInterval in init hangs it); the engine
+    // gives up after ctx.initTimeoutMs so a bad script never hangs the process.
+    let timedOut = false;
+    const limit = setTimeout(() => {
+      timedOut = true;
+      it.poke();
+    }, this.ctx.initTimeoutMs);
+    try {
+      while (it.registered > 0 && !it.failed && !timedOut) await it.waiter();
+    } finally {
+      clearTimeout(limit);
+    }
+    if (timedOut) {
+      it.finished = true;
+      it.controller.abort();
+      this.clearAllTimers();
+      throw new EngineError(
+        `the init context did not finish within ${this.ctx.initTimeoutMs / 1000}s: a timer or promise started in init never settles (k6 would hang here)`,
+        ExitCode.scriptException,
+      );
+    }
     if (it.failed) throw new EngineError(describeThrown(it.error), ExitCode.scriptException, true);
     this.inInit = false;
     this.current = new Iteration();

@@ -170,6 +170,14 @@ describe('engine lifecycle after an abort (measured with k6 v2.2.0; internal/exe
 });
 
 describe('engine watchdog', () => {
+  it('a setInterval started in the init context never lets init finish: k6 hangs, the engine exits 107 after initTimeoutMs', async () => {
+    const t0 = Date.now();
+    const r = await runScript(`setInterval(() => {}, 20); export default function () {}`, { initTimeoutMs: 300 });
+    assert.equal(r.exitCode, 107, r.stderr);
+    assert.match(r.stderr, /the init context did not finish within 0.3s/);
+    assert.ok(Date.now() - t0 < 5000);
+  });
+
   it('ends a run that outlives its durations + grace periods + margin with exit 102, never hanging', async () => {
     const t0 = Date.now();
     const r = await runScript(
