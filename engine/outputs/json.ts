@@ -4,6 +4,7 @@
 import { createWriteStream, type WriteStream } from 'node:fs';
 import { createGzip, type Gzip } from 'node:zlib';
 import { EngineError } from '../errors.ts';
+import { parseDuration } from '../duration.ts';
 import type { ThresholdSet } from '../thresholds.ts';
 import type { Metric, Sample } from '../types.ts';
 import type { Output } from './types.ts';
@@ -59,7 +60,7 @@ export class JsonOutput implements Output {
         name: m.name,
         type: m.type,
         contains: m.contains,
-        thresholds: ts ? ts.config : [],
+        thresholds: ts ? ts.config.map(thresholdJson) : [],
         submetrics: subs,
       },
       metric: m.name,
@@ -97,4 +98,39 @@ export class JsonOutput implements Output {
     });
     this.stream = undefined;
   }
+}
+
+/**
+ * k6 metrics/thresholds.go thresholdConfig.MarshalJSON: the bare source string, or the object
+ * form only when abortOnFail is set (delayAbortEval as a Go duration string, or null).
+ */
+function thresholdJson(c: { threshold: string; abortOnFail: boolean; delayAbortEval: string | null }): unknown {
+  if (!c.abortOnFail) return c.threshold;
+  let delay: string | null = null;
+  if (c.delayAbortEval !== null) {
+    try {
+      delay = goDuration(parseDuration(c.delayAbortEval));
+    } catch {
+      delay = c.delayAbortEval;
+    }
+  }
+  return { threshold: c.threshold, abortOnFail: true, delayAbortEval: delay };
+}
+
+/** Go's time.Duration.String() for a whole number of milliseconds (1s, 1m30s, 1h0m0s, 500ms, 0s). */
+export function goDuration(ms: number): string {
+  if (ms === 0) return '0s';
+  const neg = ms < 0;
+  let rest = Math.abs(ms);
+  let out: string;
+  if (rest < 1000) out = `${rest}ms`;
+  else {
+    const h = Math.floor(rest / 3_600_000);
+    rest -= h * 3_600_000;
+    const m = Math.floor(rest / 60_000);
+    rest -= m * 60_000;
+    const sec = (rest / 1000).toFixed(3).replace(/\.?0+$/, '');
+    out = h > 0 ? `${h}h${m}m${sec}s` : m > 0 ? `${m}m${sec}s` : `${sec}s`;
+  }
+  return neg ? `-${out}` : out;
 }

@@ -32,7 +32,7 @@ describe('engine outputs', () => {
       const vt = metricLines.find((l) => l.metric === 'voice_things');
       assert.deepEqual(vt, {
         type: 'Metric',
-        data: { name: 'voice_things', type: 'counter', contains: 'default', thresholds: [{ threshold: 'count>0', abortOnFail: false, delayAbortEval: null }], submetrics: null },
+        data: { name: 'voice_things', type: 'counter', contains: 'default', thresholds: ['count>0'], submetrics: null },
         metric: 'voice_things',
       });
       const points = lines.filter((l) => l.type === 'Point' && l.metric === 'voice_things');
@@ -46,6 +46,25 @@ describe('engine outputs', () => {
       assert.equal(p.data.tags.group, '');
       assert.equal(p.data.metadata.session_id, 's-0');
       assert.ok(lines.findIndex((l) => l.type === 'Metric' && l.metric === 'voice_things') < lines.findIndex((l) => l === p));
+    });
+  });
+
+  it('Metric lines write a threshold as its source string, or as an object only with abortOnFail (k6 metrics/thresholds.go thresholdConfig.MarshalJSON; measured with k6 v2.2.0)', async () => {
+    await withTempDir(async (dir) => {
+      const file = join(dir, 'out.json');
+      const r = await runScript(
+        `export const options = { iterations: 1, thresholds: { iterations: ['count>0', { threshold: 'count<1000', abortOnFail: true, delayAbortEval: '90s' }, { threshold: 'count<999', abortOnFail: true }, { threshold: 'count<998', delayAbortEval: '1s' }] } };
+         export default function () {}`,
+        { out: [`json=${file}`] },
+      );
+      assert.equal(r.exitCode, 0, r.stderr);
+      const line = (await readFile(file, 'utf8')).split('\n').find((l) => l.includes('"type":"Metric"') && l.includes('"name":"iterations"'));
+      assert.deepEqual(JSON.parse(line ?? '{}').data.thresholds, [
+        'count>0',
+        { threshold: 'count<1000', abortOnFail: true, delayAbortEval: '1m30s' },
+        { threshold: 'count<999', abortOnFail: true, delayAbortEval: null },
+        'count<998',
+      ]);
     });
   });
 
