@@ -91,7 +91,7 @@ describe('differential: engine vs real k6 (K6_BIN)', { skip: SKIP }, () => {
         thresholds: {
           'voice_rejected{auth_case:valid}': ['count<1'],
           'voice_rejected{auth_case: "bad"}': ['count>=3'],
-          voice_t: ['p(95)<500', 'avg<100', 'med>0'],
+          voice_t: ['p(95)<500', 'avg<100', { threshold: 'med>0', abortOnFail: true, delayAbortEval: '90s' }],
           'checks{check:ok}': ['rate==1'],
         },
       };
@@ -113,6 +113,16 @@ describe('differential: engine vs real k6 (K6_BIN)', { skip: SKIP }, () => {
     assert.equal(engine.exitCode, 99);
     assert.deepEqual(engine.problems, k6.problems);
     assert.deepEqual(JSON.parse(engine.stdout), JSON.parse(k6.stdout));
+    // JSON output Metric lines (submetric order is Go map order in k6: sorted here).
+    const metricLines = (lines: Array<Record<string, any>>) =>
+      lines
+        .filter((l) => l['type'] === 'Metric' && l['metric'] !== 'vus' && l['metric'] !== 'vus_max')
+        .map((l) => {
+          const subs = l['data'].submetrics as Array<{ name: string }> | null;
+          return JSON.stringify({ ...l, data: { ...l['data'], submetrics: subs ? [...subs].sort((a, b) => a.name.localeCompare(b.name)) : null } });
+        })
+        .sort();
+    assert.deepEqual(metricLines(engine.lines), metricLines(k6.lines));
   });
 
   const exitCases: Array<[string, string, number]> = [

@@ -115,7 +115,7 @@ export async function runBoth(bin: string, source: string, opts: DiffOptions = {
     await writeFile(script, source);
     const envArgs = Object.entries(opts.env ?? {}).flatMap(([k, v]) => ['-e', `${k}=${v}`]);
     const k6Json = join(dir, 'k6.json');
-    const k = await spawnK6(bin, ['run', '-q', '--no-color', ...envArgs, '--out', `json=${k6Json}`, ...(opts.args ?? []), script], dir, opts.timeoutMs ?? 30_000);
+    const k = await spawnK6(bin, ['run', '-q', ...envArgs, '--out', `json=${k6Json}`, ...(opts.args ?? []), script], dir, opts.timeoutMs ?? 30_000);
     const kLines = await readJsonLines(k6Json);
     const kLog = parseLogLines(k.stderr);
 
