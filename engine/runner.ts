@@ -112,6 +112,16 @@ function consoleFor(logger: Logger, _vuFields: () => Record<string, string>) {
   return { log: at('info'), info: at('info'), warn: at('warning'), error: at('error'), debug: () => undefined };
 }
 
+/** K6_TAGS: `k=v,k2=v2`. */
+function parseTagList(text: string): Record<string, string> | undefined {
+  const out: Record<string, string> = {};
+  for (const part of text.split(',')) {
+    const i = part.indexOf('=');
+    if (i > 0) out[part.slice(0, i).trim()] = part.slice(i + 1);
+  }
+  return Object.keys(out).length > 0 ? out : undefined;
+}
+
 function numberOpt(v: unknown, dflt: number): number {
   return typeof v === 'number' && Number.isFinite(v) ? v : dflt;
 }
@@ -290,7 +300,11 @@ async function run(
   if (opts.vus !== undefined) options.vus = opts.vus;
   if (opts.duration !== undefined) options.duration = opts.duration;
   if (opts.iterations !== undefined) options.iterations = opts.iterations;
-  Object.assign(runTags, (scriptOptions.tags as Record<string, string> | undefined) ?? {}, opts.tags ?? {});
+  // k6 lib/options.go Apply: a higher tier's tags REPLACE the lower one's (script < K6_TAGS <
+  // --tag); they are not merged.
+  const envTags = penv.K6_TAGS ? parseTagList(penv.K6_TAGS) : undefined;
+  const cliTags = opts.tags && Object.keys(opts.tags).length > 0 ? opts.tags : undefined;
+  Object.assign(runTags, cliTags ?? envTags ?? (scriptOptions.tags as Record<string, string> | undefined) ?? {});
   if (!opts.systemTags) {
     const st = (penv.K6_SYSTEM_TAGS?.split(',').map((s) => s.trim()).filter(Boolean) ?? scriptOptions.systemTags) as string[] | undefined;
     if (Array.isArray(st)) {

@@ -76,6 +76,9 @@ describe('differential: engine vs real k6 (K6_BIN)', { skip: SKIP }, () => {
         await http.asyncRequest('GET', __ENV.HBASE + '/redirect');
       }`;
     const { k6, engine } = await runBoth(bin, script, { env: { BASE: srv.base, HBASE: srv.httpBase } });
+    // --tag replaces options.tags in k6 (no gt=g then)
+    const withTag = await runBoth(bin, script, { env: { BASE: srv.base, HBASE: srv.httpBase }, args: ['--tag', 'testid=t1'] });
+    assert.deepEqual(countLines(withTag.engine.counts), countLines(withTag.k6.counts));
     assert.equal(engine.exitCode, k6.exitCode);
     assert.deepEqual(countLines(engine.counts), countLines(k6.counts));
   });

@@ -68,6 +68,21 @@ describe('engine outputs', () => {
     });
   });
 
+  it('--tag replaces the script\'s options.tags, and K6_TAGS does too; they are not merged (k6 lib/options.go Apply; measured with k6 v2.2.0)', async () => {
+    const src = `export const options = { iterations: 1, tags: { run: 'r' } }; export default function () {}`;
+    const tagsOf = async (extra: Parameters<typeof runScript>[1]) =>
+      withTempDir(async (dir) => {
+        const file = join(dir, 'out.json');
+        const r = await runScript(src, { out: [`json=${file}`], processEnv: {}, ...extra });
+        assert.equal(r.exitCode, 0, r.stderr);
+        const p = (await readFile(file, 'utf8')).split('\n').filter(Boolean).map((l) => JSON.parse(l)).find((l) => l.type === 'Point' && l.metric === 'iterations');
+        return p.data.tags as Record<string, string>;
+      });
+    assert.deepEqual(await tagsOf({}), { group: '', run: 'r', scenario: 'default' });
+    assert.deepEqual(await tagsOf({ tags: { testid: 't1' } }), { group: '', testid: 't1', scenario: 'default' });
+    assert.deepEqual(await tagsOf({ processEnv: { K6_TAGS: 'testid=t2,x=y' } }), { group: '', testid: 't2', x: 'y', scenario: 'default' });
+  });
+
   it('line protocol escapes measurement, tag and field text like the influxdb1 client', () => {
     const line = toLine(
       { metric: { name: 'm x', type: 'counter', contains: 'default' }, time: 1000.5, value: 2, tags: { b: 'x y', a: 'p,q=r', url: 'ws://h/"q"', empty: '' } },
