@@ -85,7 +85,24 @@ export function buildSummaryExport(data: Record<string, unknown>): Record<string
     }
     metrics[name] = out;
   }
-  return { root_group: data.root_group, metrics };
+  return { root_group: legacyExportGroup(data.root_group as ExportableGroup), metrics };
+}
+
+interface ExportableGroup {
+  name: string;
+  path: string;
+  id: string;
+  groups: ExportableGroup[];
+  checks: Array<{ name: string }>;
+}
+
+/** k6's --summary-export keeps the old shape: groups and checks are maps keyed by name. */
+function legacyExportGroup(g: ExportableGroup): Record<string, unknown> {
+  const groups: Record<string, unknown> = {};
+  for (const sub of g.groups ?? []) groups[sub.name] = legacyExportGroup(sub);
+  const checks: Record<string, unknown> = {};
+  for (const c of g.checks ?? []) checks[c.name] = c;
+  return { name: g.name, path: g.path, id: g.id, groups, checks };
 }
 
 // ---- text --------------------------------------------------------------------------------
