@@ -41,7 +41,12 @@ function run(args: string[], env: NodeJS.ProcessEnv = {}, timeoutMs = 90_000): P
 
 test('bad flags are user errors naming the flag; the process prints one line and exits 2', async () => {
   const cases: Array<[string[], RegExp]> = [
-    [['smoke', '--bogus'], /^Unknown option '--bogus'/],
+    [['smoke', '--bogus'], /^Unknown option '--bogus'; see --help$/],
+    // Regression: these were silently overwritten by the main job's own values.
+    [['smoke', '-e', 'VOICE_TARGET=ws://127.0.0.1:1'], /-e VOICE_TARGET is set by the main job; use --target URL instead/],
+    [['smoke', '-e', 'VOICE_TOKEN_POOL=/x/pool.json'], /-e VOICE_TOKEN_POOL is set by the main job; use --tokens DIR instead/],
+    [['smoke', '-e', 'VOICE_INVALID_TOKENS=/x/invalid.json'], /use --tokens DIR instead/],
+    [['smoke', '-e', 'VOICE_RESULTS_DIR=/tmp/x', '--results', '/tmp/y'], /give the results folder once/],
     [['nosuch'], /^expected a profile \(smoke, load, spike, soak, capacity\), got "nosuch"/],
     [['smoke', '--reject-style', 'both'], /--reject-style must be close or http/],
     [['smoke', '--target', 'http://x'], /--target must be ws:/],
@@ -64,8 +69,10 @@ test('bad flags are user errors naming the flag; the process prints one line and
 });
 
 test('npm run smoke -- --short: builds, mints tokens, starts the target, runs the engine, exits 0', async () => {
-  const results = join(work, 'results');
-  const r = await run(['smoke', '--short', '-e', 'VOICE_HANDSHAKE_P95_MS=20000', '--tokens', join(work, 'tokens'), '--users', '5', '--results', results]);
+  // Regression: -e VOICE_RESULTS_DIR naming a folder that did not exist wrote no summary
+  // (k6 creates no folders) and still exited 0; the main job now creates it.
+  const results = join(work, 'results-env', 'nested');
+  const r = await run(['smoke', '--short', '-e', 'VOICE_HANDSHAKE_P95_MS=20000', '--tokens', join(work, 'tokens'), '--users', '5', '-e', `VOICE_RESULTS_DIR=${results}`]);
   assert.equal(r.code, 0, `${r.stdout}\n${r.stderr}`);
   assert.match(r.stderr, /minted tokens in /);
   assert.match(r.stderr, /reference target on ws:\/\/127\.0\.0\.1:\d+/);

@@ -27,7 +27,8 @@ export function parseCliArgs<T extends ParseArgsConfig['options']>(
   } catch (err) {
     // Node's messages can span several lines ("... is ambiguous.\nDid you forget ..."):
     // keep the first, the one that names the flag, so the user still gets one line.
-    const msg = (err instanceof Error ? err.message : String(err)).split('\n')[0]!.trim();
+    // Node's unknown-option text goes on with advice about positionals after '. ': cut there too.
+    const msg = (err instanceof Error ? err.message : String(err)).split('\n')[0]!.split(/\.\s/)[0]!.trim();
     throw new UserError(`${msg.replace(/\.$/, '')}; see --help`);
   }
 }

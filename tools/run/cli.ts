@@ -6,7 +6,7 @@
 
 import { spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { createWriteStream, existsSync, mkdirSync, type WriteStream } from 'node:fs';
+import { createWriteStream, existsSync, mkdirSync, rmSync, type WriteStream } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { durationMs, loadConfig } from '../../lib/config.ts';
 import { PROFILE_DEFAULTS, SHORT_FORMS } from '../../lib/profile-defaults.ts';
@@ -77,6 +77,13 @@ function parseEnvPairs(pairs: readonly string[]): Record<string, string> {
   return out;
 }
 
+/** Scenario settings the main job derives from its own flags. */
+const FLAG_OWNED_ENV: Record<string, string> = {
+  VOICE_TARGET: '--target URL',
+  VOICE_TOKEN_POOL: '--tokens DIR',
+  VOICE_INVALID_TOKENS: '--tokens DIR',
+};
+
 export async function main(argv: string[]): Promise<number> {
   const { values, positionals } = parseCliArgs(argv, FLAGS, { allowPositionals: true });
   if (values.help) {
@@ -102,8 +109,15 @@ export async function main(argv: string[]): Promise<number> {
   if (!Number.isInteger(users) || users < 1 || users > 10_000_000) throw new UserError(`--users must be a whole number from 1 to 10000000, got "${values.users}"`);
 
   const tokensDir = resolve(values.tokens ?? '.tokens');
-  const resultsDir = resolve(values.results ?? 'results');
   const passEnv: Record<string, string> = { ...(values.short ? SHORT_FORMS[profile] : {}), ...parseEnvPairs(values.env ?? []) };
+  // The main job sets these from its own flags; a -e for them would be silently overwritten.
+  for (const [name, flag] of Object.entries(FLAG_OWNED_ENV)) {
+    if (passEnv[name] !== undefined) throw new UserError(`-e ${name} is set by the main job; use ${flag} instead`);
+  }
+  // VOICE_RESULTS_DIR='' writes no files; any other value is the results folder (created here).
+  const resultsEnv = passEnv['VOICE_RESULTS_DIR'];
+  if (resultsEnv !== undefined && values.results !== undefined) throw new UserError('give the results folder once: --results DIR or -e VOICE_RESULTS_DIR=DIR');
+  const resultsDir = resolve(values.results ?? (resultsEnv || 'results'));
 
   // Validate the scenario settings here too: one line now beats an init error later.
   const voiceEnv: Record<string, string> = {};
@@ -139,6 +153,8 @@ export async function main(argv: string[]): Promise<number> {
   }
 
   mkdirSync(resultsDir, { recursive: true });
+  // A run that cannot write its summary must not leave an older run's files to be read as its own.
+  for (const f of ['summary.json', 'junit.xml']) rmSync(join(resultsDir, f), { force: true });
 
   // 3. target
   let target: { wsUrl: string; close(): Promise<void> } | null = null;
@@ -176,7 +192,7 @@ export async function main(argv: string[]): Promise<number> {
     VOICE_TARGET: remote ?? (target as { wsUrl: string }).wsUrl,
     VOICE_TOKEN_POOL: join(tokensDir, 'pool.json'),
     VOICE_INVALID_TOKENS: join(tokensDir, 'invalid.json'),
-    VOICE_RESULTS_DIR: passEnv['VOICE_RESULTS_DIR'] ?? resultsDir,
+    VOICE_RESULTS_DIR: resultsEnv === '' ? '' : resultsDir,
     VOICE_RUN_ID: passEnv['VOICE_RUN_ID'] ?? runId,
   };
   if (style !== undefined && passEnv['VOICE_REJECT_STYLE'] === undefined) env['VOICE_REJECT_STYLE'] = style;
