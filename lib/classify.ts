@@ -64,6 +64,15 @@ export interface Verdict {
   detail: string;
 }
 
+/** The refusal a case expects, in the configured style (never both when one is required). */
+export function expectedRefusal(e: Expectation, style: RejectStyle): string {
+  const close = `close ${e.closeCode} "${e.reason}"`;
+  const status = `HTTP ${e.httpStatuses.join('/')}`;
+  if (style === 'close') return `${close} (style close)`;
+  if (style === 'http') return `${status} (style http)`;
+  return `${close} or ${status}`;
+}
+
 const BAD_HANDSHAKE = 'websocket: bad handshake';
 
 /** Close codes that mean the server (not the client's credentials) is in trouble. */

@@ -230,10 +230,10 @@ export function textReport(r: SummaryReport): string {
   L.push(`  handshake p95 ${fmtMs(v.handshakeP95Ms)}  attribution: ${v.attributionChecked} checked, ${v.attributionErrors} wrong (POC ${v.pocFallback}, other user ${v.wrongUser}, other session ${v.wrongSession}), ${v.attributionUnverified} unverified`);
   if (r.variants.length > 0) {
     L.push('');
-    L.push('refusals              attempts  rejected  bypass  mismatch');
+    L.push(`    ${'refusals'.padEnd(34)}${'attempts'.padStart(9)}${'rejected'.padStart(10)}${'bypass'.padStart(8)}${'mismatch'.padStart(10)}`);
     for (const row of r.variants) {
       const name = `${row.authCase}/${row.variant}`;
-      L.push(`  ${row.ok ? ' ' : '✗'} ${name.padEnd(34)}${String(row.attempts).padStart(6)}${String(row.rejected).padStart(10)}${String(row.bypass).padStart(8)}${String(row.mismatch).padStart(10)}`);
+      L.push(`  ${row.ok ? ' ' : '✗'} ${name.padEnd(34)}${String(row.attempts).padStart(9)}${String(row.rejected).padStart(10)}${String(row.bypass).padStart(8)}${String(row.mismatch).padStart(10)}`);
     }
   }
   if (r.capacity) {
@@ -243,7 +243,10 @@ export function textReport(r: SummaryReport): string {
       L.push(`  ${s.held ? '✓' : '✗'} ${s.name.padEnd(4)} ${String(s.rate).padStart(8)}/s ${String(Math.round(s.concurrent)).padStart(7)} ${String(s.attempts).padStart(7)} ${s.successRate === null ? '     -' : `${(s.successRate * 100).toFixed(1)}%`.padStart(6)} ${fmtMs(s.p95)}`);
     }
     const h = r.capacity.highestHeld;
-    L.push(h ? `  highest stage that held: ${h.name}: ${h.rate} new sessions/s, about ${Math.round(h.concurrent)} concurrent sessions` : '  no stage held its thresholds');
+    const all = r.capacity.stages.length > 0 && r.capacity.stages.every((s) => s.held);
+    if (!h) L.push('  no stage held its thresholds');
+    else if (all) L.push(`  every stage held up to ${h.name}: ${h.rate} new sessions/s, about ${Math.round(h.concurrent)} concurrent sessions; no breakpoint found (raise VOICE_CAPACITY_STAGES or VOICE_CAPACITY_STEP to find it)`);
+    else L.push(`  highest stage that held: ${h.name}: ${h.rate} new sessions/s, about ${Math.round(h.concurrent)} concurrent sessions`);
   }
   if (r.drift) {
     L.push('');

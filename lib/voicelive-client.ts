@@ -11,7 +11,7 @@ import http, { type Params } from 'k6/http';
 import { b64encode } from 'k6/encoding';
 import { WebSocket } from 'k6/websockets';
 import { AttributionTracker, readPath, sampled, type AttributionVerdict } from './attribution.ts';
-import { classify, type AuthCase, type Expectation, type Verdict, type WireObservation } from './classify.ts';
+import { classify, expectedRefusal, type AuthCase, type Expectation, type Verdict, type WireObservation } from './classify.ts';
 import type { VoiceConfig } from './config.ts';
 import * as m from './metrics.ts';
 import { httpForm, memoryNameTag, memoryUrl, voiceNameTag, voiceUrl } from './url.ts';
@@ -51,6 +51,7 @@ interface MessageEventLike {
 }
 
 // ---- per-VU helpers -------------------------------------------------------------------
+
 
 const logCounts: Record<string, number> = {};
 
@@ -319,14 +320,14 @@ export async function runAttempt(p: AttemptPlan): Promise<AttemptResult> {
   if (verdict.unverified) m.rejectionUnverified.add(1, otags);
   if (verdict.unexpectedClose) m.unexpectedClose.add(1, { ...otags, close_code: closeCode === undefined ? 'none' : String(closeCode) });
 
-  const who = `${p.authCase}/${p.variant} session ${p.sessionId}`;
+  const who = `${p.authCase === p.variant ? p.authCase : `${p.authCase}/${p.variant}`} session ${p.sessionId}`;
   if (verdict.bypass) {
     const how = servedUser ? `served as a user (a server event carried a user id at "${cfg.attributionPath}")` : `accepted by the server (still open after ${cfg.rejectWaitMs} ms)`;
     warnLimited(cfg, 'bypass', `BYPASS: ${who} was ${how}`);
   }
   if (verdict.mismatch) {
     const got = closeCode !== undefined ? `close ${closeCode} "${safeText(closeReason, p.token)}"` : `HTTP ${probe ?? 'unknown'}`;
-    warnLimited(cfg, 'mismatch', `MISMATCH: ${who} was refused with ${got}; expected close ${p.expectation.closeCode} "${p.expectation.reason}"${cfg.rejectStyle === 'close' ? '' : ` or HTTP ${p.expectation.httpStatuses.join('/')}`}${cfg.rejectStyle === 'any' ? '' : ` (style ${cfg.rejectStyle})`}`);
+    warnLimited(cfg, 'mismatch', `MISMATCH: ${who} was refused with ${got}; expected ${expectedRefusal(p.expectation, cfg.rejectStyle)}`);
   }
   if (valid && verdict.rejected) warnLimited(cfg, 'false_reject', `FALSE REJECTION: ${who} (valid token) was refused (${verdict.detail})`);
   if (verdict.outcome === 'error') warnLimited(cfg, 'error', `ERROR: ${who} ended as ${verdict.detail}${closeUnanswered ? ` (no answer to the client's close within ${CLOSE_WAIT_MS} ms)` : ''}`);
