@@ -6,7 +6,7 @@ import { resolve as resolvePath } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { type EngineContext, type InstanceCounters, newGroup } from './context.ts';
 import { parseDuration } from './duration.ts';
-import { describeThrown, EngineError, ExitCode } from './errors.ts';
+import { describeThrown, EngineError, ExitCode, TestAbortError } from './errors.ts';
 import { runScenario, type VuPool } from './executors.ts';
 import { loadScript } from './loader.ts';
 import { createStderrLogger, formatLogLine, type Logger } from './log.ts';
@@ -110,6 +110,51 @@ function consoleFor(logger: Logger, _vuFields: () => Record<string, string>) {
     (...args: unknown[]) =>
       logger.log(level, fmt(args), { source: 'console' }); // k6's console lines carry only source=console
   return { log: at('info'), info: at('info'), warn: at('warning'), error: at('error'), debug: () => undefined };
+}
+
+/** What Go's encoding/json refuses in a value sobek exported (k6 setup() data), or undefined. */
+function unsupportedJson(v: unknown, seen = new Set<unknown>()): string | undefined {
+  if (typeof v === 'function') return 'unsupported type: func(sobek.FunctionCall) sobek.Value';
+  if (typeof v === 'number') {
+    if (Number.isNaN(v)) return 'unsupported value: NaN';
+    if (!Number.isFinite(v)) return `unsupported value: ${v > 0 ? '+Inf' : '-Inf'}`;
+    return undefined;
+  }
+  if (v === null || typeof v !== 'object' || seen.has(v)) return undefined;
+  seen.add(v);
+  for (const x of Array.isArray(v) ? v : Object.values(v as Record<string, unknown>)) {
+    const bad = unsupportedJson(x, seen);
+    if (bad) return bad;
+  }
+  return undefined;
+}
+
+/**
+ * The value as Go's encoding/json writes what sobek exported (k6 setup() data): object keys
+ * sorted, undefined → null, a Date as RFC 3339 with trimmed nanoseconds, a Map as its
+ * [key, value] pairs, a Set as its values.
+ */
+function goJsonValue(v: unknown, seen = new Set<unknown>()): unknown {
+  if (v === undefined) return null;
+  if (v === null || typeof v !== 'object') return v;
+  if (seen.has(v)) return null;
+  const kind = Object.prototype.toString.call(v);
+  if (kind === '[object Date]') {
+    const t = (v as Date).getTime();
+    if (Number.isNaN(t)) return null;
+    return (v as Date).toISOString().replace(/\.(\d*?)0*Z$/, (_m, f: string) => (f ? `.${f}Z` : 'Z'));
+  }
+  seen.add(v);
+  try {
+    if (kind === '[object Map]') return [...(v as Map<unknown, unknown>).entries()].map(([k, x]) => [goJsonValue(k, seen), goJsonValue(x, seen)]);
+    if (kind === '[object Set]') return [...(v as Set<unknown>).values()].map((x) => goJsonValue(x, seen));
+    if (Array.isArray(v)) return v.map((x) => goJsonValue(x, seen));
+    const out: Record<string, unknown> = {};
+    for (const k of Object.keys(v as object).sort()) out[k] = goJsonValue((v as Record<string, unknown>)[k], seen);
+    return out;
+  } finally {
+    seen.delete(v);
+  }
 }
 
 /** K6_TAGS: `k=v,k2=v2`. */
@@ -434,6 +479,7 @@ async function run(
   };
   let setupData: unknown;
   let setupCompleted = true;
+  let runError: { code: number } | undefined;
   if (typeof first.exports.setup === 'function') {
     const h = await helperVu();
     h.activate({ name: 'setup', executor: '', exec: 'setup', env: {}, tags: {}, startTimeMs: Date.now(), nextIterationCounters: () => [0, 0], progress: () => 0, localIterations: 0 });
@@ -444,11 +490,22 @@ async function run(
     if (!r.full && !testAbort.signal.aborted) {
       throw new EngineError(`setup() execution timed out after ${setupTimeoutMs / 1000} seconds`, ExitCode.setupTimeout);
     }
-    if (r.error !== undefined && !abortReason) throw new EngineError(`setup() failed: ${describeThrown(r.error)}`, ExitCode.scriptException);
+    // k6: an exception in setup() is logged once (the VU logged it), no scenario and no
+    // teardown run, the summary (handleSummary) still does, and the exit code is 107.
+    if (r.error !== undefined && !abortReason) runError = { code: ExitCode.scriptException };
     if (!r.full || r.error !== undefined) setupCompleted = false;
-    if (r.value !== undefined) {
-      ctx.setupDataJSON = JSON.stringify(r.value);
-      setupData = JSON.parse(ctx.setupDataJSON);
+    if (setupCompleted && r.value !== undefined) {
+      // k6 marshals the exported value with Go's encoding/json: functions and non-finite
+      // numbers are errors (exit 255 after the summary); an undefined property becomes null.
+      const bad = unsupportedJson(r.value);
+      if (bad) {
+        logger.log('error', `error marshaling setup() data to JSON: json: ${bad}`);
+        runError = { code: 255 };
+        setupCompleted = false;
+      } else {
+        ctx.setupDataJSON = JSON.stringify(goJsonValue(r.value));
+        setupData = JSON.parse(ctx.setupDataJSON);
+      }
     }
   }
 
@@ -471,7 +528,7 @@ async function run(
     clearInterval(vusTimer);
     clearInterval(thTimer);
   });
-  if (!testAbort.signal.aborted) {
+  if (!testAbort.signal.aborted && setupCompleted) {
     await Promise.all(
       scenarios.map(async (sc) => {
         if (sc.startTimeMs > 0) {
@@ -502,6 +559,7 @@ async function run(
       isDefault: false,
     });
     to.done();
+    if (r.error !== undefined && !(r.error instanceof TestAbortError)) runError ??= { code: ExitCode.scriptException }; // k6: exit 107
     if (!r.full && !watchdogAbort.signal.aborted) {
       throw new EngineError(`teardown() execution timed out after ${teardownTimeoutMs / 1000} seconds`, ExitCode.teardownTimeout);
     }
@@ -568,7 +626,7 @@ async function run(
   }
 
   // k6 run.go: only when the run itself ended without an error.
-  if (!abortReason && !watchdogFired && counters.iterationsCompleted === 0) {
+  if (!abortReason && !runError && !watchdogFired && counters.iterationsCompleted === 0) {
     logger.log('warning', 'No script iterations fully finished, consider making the test duration longer');
   }
   let exitCode: number = ExitCode.ok;
@@ -580,6 +638,7 @@ async function run(
     }
     exitCode = ExitCode.thresholdsHaveFailed;
   }
+  if (runError) exitCode = runError.code;
   if (abortReason) exitCode = abortReason.code;
   if (watchdogFired) exitCode = ExitCode.genericTimeout;
   if (exitCode === ExitCode.markedAsFailed) logger.log('error', 'test run was marked as failed'); // k6 run.go

@@ -205,7 +205,7 @@ export class VU implements VuRuntime {
         `${inPromise ? 'Uncaught (in promise) ' : ''}${describeThrown(e)}`,
         inPromise
           ? this.logFields()
-          : { ...this.logFields(), ...(this.inInit || !this.scenario ? {} : { hint: 'script exception' }), source: 'stacktrace' },
+          : { ...this.logFields(), ...(this.inInit ? {} : { hint: 'script exception' }), source: 'stacktrace' },
       );
     }
     if (!it.failed) {

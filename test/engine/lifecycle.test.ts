@@ -10,10 +10,11 @@ describe('engine lifecycle', () => {
       import { Counter } from 'k6/metrics';
       const seen = new Counter('seen_ok');
       export const options = { vus: 2, iterations: 4 };
-      export function setup() { return { n: 41, d: new Date(0), f: () => 1 }; }
+      export function setup() { return { n: 41, d: new Date(1500), m: new Map([[1, 2]]), u: undefined }; }
       export default function (data) {
-        // JSON round trip: the Date became a string, the function vanished, a copy per VU
-        if (data.n === 41 && data.d === '1970-01-01T00:00:00.000Z' && !('f' in data)) seen.add(1);
+        // Go's JSON round trip (measured with k6 v2.2.0): keys sorted, the Date as RFC 3339
+        // with trimmed fraction, a Map as pairs, undefined as null; a copy per VU
+        if (JSON.stringify(data) === '{"d":"1970-01-01T00:00:01.5Z","m":[[1,2]],"n":41,"u":null}') seen.add(1);
         data.n = 0; // mutating one VU's copy must not leak to the next iteration of another VU
       }
       export function teardown(data) { console.log('teardown n=' + data.n); }
@@ -166,6 +167,48 @@ describe('engine lifecycle after an abort (measured with k6 v2.2.0; internal/exe
     assert.equal(r.exitCode, 110, r.stderr);
     assert.match(r.stderr, /msg="test marked as failed: marked"/);
     assert.match(r.stderr, /msg="test run was marked as failed"/);
+  });
+});
+
+describe('engine setup/teardown/handleSummary errors (measured with k6 v2.2.0)', () => {
+  const hooks = `export function teardown() { console.log('teardown ran'); }
+    export function handleSummary() { console.log('summary ran'); return {}; }`;
+  it('an exception in setup(): logged once with hint and source, no iteration, no teardown, handleSummary still runs, exit 107', async () => {
+    const r = await runScript(`export const options = { iterations: 1 };
+      export function setup() { throw new Error('setup boom'); }
+      export default function () { console.log('iter'); }
+      ${hooks}`);
+    assert.equal(r.exitCode, 107, r.stderr);
+    assert.equal(r.stderr.match(/setup boom/g)?.length, 1, r.stderr);
+    assert.match(r.stderr, /msg="Error: setup boom\\n\\tat [^"]*" hint="script exception" source=stacktrace\n/);
+    assert.doesNotMatch(r.stderr, /iter|teardown ran/);
+    assert.match(r.stderr, /summary ran/);
+  });
+  it('an exception in teardown() exits 107 (the summary still runs)', async () => {
+    const r = await runScript(`export const options = { iterations: 1 };
+      export default function () {}
+      export function teardown() { throw new Error('teardown boom'); }
+      export function handleSummary() { console.log('summary ran'); return {}; }`);
+    assert.equal(r.exitCode, 107, r.stderr);
+    assert.match(r.stderr, /msg="Error: teardown boom\\n\\tat [^"]*" hint="script exception" source=stacktrace\n/);
+    assert.match(r.stderr, /summary ran/);
+  });
+  it('setup() data Go cannot marshal (a function, NaN) fails with k6\'s message and exit 255; an undefined property becomes null', async () => {
+    const bad = await runScript(`export const options = { iterations: 1 };
+      export function setup() { return { f: () => 1 }; }
+      export default function () {}`);
+    assert.equal(bad.exitCode, 255, bad.stderr);
+    assert.match(bad.stderr, /msg="error marshaling setup\(\) data to JSON: json: unsupported type: func\(sobek.FunctionCall\) sobek.Value"/);
+    const nan = await runScript(`export const options = { iterations: 1 };
+      export function setup() { return [1, NaN]; }
+      export default function () {}`);
+    assert.equal(nan.exitCode, 255, nan.stderr);
+    assert.match(nan.stderr, /json: unsupported value: NaN/);
+    const ok = await runScript(`export const options = { iterations: 1 };
+      export function setup() { return { u: undefined, a: [undefined] }; }
+      export default function (d) { console.log(JSON.stringify(d)); }`);
+    assert.equal(ok.exitCode, 0, ok.stderr);
+    assert.match(ok.stderr, /msg="\{"a":\[null\],"u":null\}"/); // Go sorts the keys
   });
 });
 
