@@ -2,7 +2,8 @@
 
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
@@ -13,9 +14,20 @@ import { chooseRunner, runArgs } from '../../tools/run/runner.ts';
 const ROOT = new URL('../..', import.meta.url).pathname;
 const CLI = join(ROOT, 'tools/run/cli.ts');
 let work = '';
+let closedPort = 0;
+let tokensWithFiles = '';
 
 before(async () => {
   work = await mkdtemp(join(tmpdir(), 'voicelive-run-'));
+  // A loopback port with nothing listening: bind one, then close it.
+  const srv = createServer();
+  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
+  closedPort = (srv.address() as AddressInfo).port;
+  await new Promise<void>((r) => srv.close(() => r()));
+  // Only their presence is checked before the connection test.
+  tokensWithFiles = join(work, 'present-tokens');
+  await mkdir(tokensWithFiles);
+  for (const f of ['pool.json', 'invalid.json']) await writeFile(join(tokensWithFiles, f), '{}');
 });
 after(async () => {
   if (work) await rm(work, { recursive: true, force: true });
@@ -54,6 +66,9 @@ test('bad flags are user errors naming the flag; the process prints one line and
     [['smoke', '-e', 'VOICE_HOLD_SECONDS=abc'], /VOICE_HOLD_SECONDS="abc" is not valid/],
     [['smoke', '--users', '0'], /--users must be/],
     [['smoke', '--target', 'ws://127.0.0.1:9', '--tokens', join(tmpdir(), 'no-such-voicelive-dir')], /--target needs .*pool\.json/],
+    // Regression: a target with nothing listening ran the whole profile and printed ~170 lines
+    // of "ended in an error" without ever saying the connection was refused.
+    [['smoke', '--target', `ws://127.0.0.1:${closedPort}`, '--tokens', tokensWithFiles], new RegExp(`cannot connect to ws://127\\.0\\.0\\.1:${closedPort} \\(connection refused\\)`)],
   ];
   for (const [args, re] of cases) {
     await assert.rejects(main(args), (err: Error) => {

@@ -6,6 +6,7 @@
 
 import { spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { connect as netConnect } from 'node:net';
 import { createWriteStream, existsSync, mkdirSync, rmSync, type WriteStream } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { durationMs, loadConfig } from '../../lib/config.ts';
@@ -77,6 +78,25 @@ function parseEnvPairs(pairs: readonly string[]): Record<string, string> {
   return out;
 }
 
+/** Why a TCP connection to the target's host and port fails, or null when it opens (5 s at most). */
+export function unreachable(target: string, timeoutMs = 5000): Promise<string | null> {
+  const m = /^(wss?):\/\/(\[[^\]]+\]|[^/:?#]+)(?::(\d+))?/.exec(target);
+  if (!m) return Promise.resolve('not a ws:// or wss:// URL');
+  const host = m[2]!.replace(/^\[|\]$/g, '');
+  const port = m[3] ? Number(m[3]) : m[1] === 'wss' ? 443 : 80;
+  return new Promise((done) => {
+    const sock = netConnect({ host, port });
+    const finish = (why: string | null): void => {
+      clearTimeout(timer);
+      sock.destroy();
+      done(why);
+    };
+    const timer = setTimeout(() => finish(`no answer within ${timeoutMs / 1000} s`), timeoutMs);
+    sock.once('connect', () => finish(null));
+    sock.once('error', (err: NodeJS.ErrnoException) => finish(err.code === 'ECONNREFUSED' ? 'connection refused' : err.code ?? err.message));
+  });
+}
+
 /** Scenario settings the main job derives from its own flags. */
 const FLAG_OWNED_ENV: Record<string, string> = {
   VOICE_TARGET: '--target URL',
@@ -134,6 +154,9 @@ export async function main(argv: string[]): Promise<number> {
     for (const f of ['pool.json', 'invalid.json']) {
       if (!existsSync(join(tokensDir, f))) throw new UserError(`--target needs ${join(tokensDir, f)}: give --tokens DIR with your backend's token pool (npm run tokens -- --help)`);
     }
+    // One clear line now beats a run full of "ended in an error" lines that never say why.
+    const problem = await unreachable(remote);
+    if (problem) throw new UserError(`cannot connect to ${remote} (${problem}); is the backend running and the address right?`);
   }
 
   // 1. build
