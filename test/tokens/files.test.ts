@@ -7,12 +7,14 @@ import { fakePem, PEM_PRIVATE, pinnedVerifier, tempDir } from '../helpers/tokens
 
 const NOW = Math.floor(Date.now() / 1000);
 
-test('writeTokenSet writes the files (key 0600, no temp files left) and loadTokenSet reads them back', async (t) => {
+test('writeTokenSet writes the files (key and pool 0600, no temp files left) and loadTokenSet reads them back', async (t) => {
   const dir = join(await tempDir(t), 'nested', 'out');
   const set = await createTokenSet({ users: 3, now: NOW, workers: 0 });
   await writeTokenSet(dir, set);
   assert.deepEqual((await readdir(dir)).sort(), ['invalid.json', 'jwks.json', 'pool.json', 'public-key.pem', 'signing-key.pem']);
   assert.equal((await stat(join(dir, 'signing-key.pem'))).mode & 0o777, 0o600);
+  // Regression: pool.json (valid bearer tokens, real ones when imported) was world-readable.
+  assert.equal((await stat(join(dir, 'pool.json'))).mode & 0o777, 0o600);
   assert.match(await readFile(join(dir, 'signing-key.pem'), 'utf8'), new RegExp(`^-----BEGIN ${PEM_PRIVATE}-----`));
   const pool = JSON.parse(await readFile(join(dir, 'pool.json'), 'utf8'));
   assert.equal(pool.format, 'voicelive-token-pool');

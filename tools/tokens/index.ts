@@ -133,7 +133,7 @@ export async function createTokenSet(opts: CreateTokenSetOptions): Promise<Token
 
 /**
  * Writes the set into `dir` (created if needed). Every file is written atomically; the
- * private key gets mode 0600; pool.json is written last, so a folder with a pool always
+ * private key and the pool (working tokens) get mode 0600; pool.json is written last, so a folder with a pool always
  * has the key and JWKS that signed it.
  */
 export async function writeTokenSet(dir: string, set: TokenSet): Promise<void> {
@@ -146,7 +146,8 @@ export async function writeTokenSet(dir: string, set: TokenSet): Promise<void> {
   const { users, ...head } = set.pool;
   const body = users.map((u) => JSON.stringify(u)).join(',\n');
   const headJson = JSON.stringify(head);
-  await writeOne(dir, FILES.pool, `${headJson.slice(0, -1)},"users":[\n${body}\n]}\n`);
+  // The pool holds working bearer tokens (real ones when imported): owner-only, like the key.
+  await writeOne(dir, FILES.pool, `${headJson.slice(0, -1)},"users":[\n${body}\n]}\n`, 0o600);
 }
 
 const MISSING_HINT = (dir: string) => `run: npm run tokens -- --users N --out ${dir}`;
