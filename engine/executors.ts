@@ -126,7 +126,8 @@ export async function runScenario(cfg: ScenarioConfig, deps: ScenarioDeps): Prom
         const vus = tuple.scale(cfg.vus);
         const total = tuple.forValue(cfg.vus)?.scale(cfg.iterations) ?? 0;
         let claimed = 0;
-        sc.progressFn = () => (total ? claimed / total : 1);
+        // k6 shared_iterations.go: iterations done (not started) over the total.
+        sc.progressFn = () => (total ? sc.localIterations / total : 1);
         stopAt(cfg.maxDurationMs, cfg.gracefulStopMs);
         const vuList = await Promise.all(Array.from({ length: vus }, acquire));
         await Promise.all(
@@ -143,8 +144,8 @@ export async function runScenario(cfg: ScenarioConfig, deps: ScenarioDeps): Prom
       }
       case 'per-vu-iterations': {
         const vus = tuple.scale(cfg.vus);
-        let done = 0;
-        sc.progressFn = () => done / Math.max(1, vus * cfg.iterations);
+        // k6 per_vu_iterations.go: iterations done (not started) over the total.
+        sc.progressFn = () => sc.localIterations / Math.max(1, vus * cfg.iterations);
         stopAt(cfg.maxDurationMs, cfg.gracefulStopMs);
         const vuList = await Promise.all(Array.from({ length: vus }, acquire));
         await Promise.all(
@@ -153,7 +154,6 @@ export async function runScenario(cfg: ScenarioConfig, deps: ScenarioDeps): Prom
             await loop(vu, () => {
               if (mine >= cfg.iterations) return false;
               mine++;
-              done++;
               return true;
             });
             dropped(cfg.iterations - mine);

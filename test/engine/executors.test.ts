@@ -124,4 +124,16 @@ describe('engine executors', () => {
     `);
     assert.equal(r.exitCode, 0, r.stderr);
   });
+  it('exec.scenario.progress counts finished iterations, not started ones (k6 shared_iterations.go / per_vu_iterations.go doneIters; measured with k6 v2.2.0)', async () => {
+    const r = await runScript(`
+      import exec from 'k6/execution';
+      export const options = { scenarios: {
+        s: { executor: 'shared-iterations', vus: 1, iterations: 2 },
+        p: { executor: 'per-vu-iterations', vus: 1, iterations: 2, startTime: '300ms' } } };
+      export default function () { console.log(exec.scenario.name + ':' + exec.scenario.progress); }
+    `);
+    assert.equal(r.exitCode, 0, r.stderr);
+    const seen = [...r.stderr.matchAll(/msg="([sp]:[\d.]+)"/g)].map((m) => m[1]);
+    assert.deepEqual(seen, ['s:0', 's:0.5', 'p:0', 'p:0.5']);
+  });
 });
