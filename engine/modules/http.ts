@@ -517,7 +517,8 @@ export function httpExports(vu: VuRuntime) {
       tls_cipher_suite: '',
       ocsp: { produced_at: 0, this_update: 0, next_update: 0, revoked_at: 0, revocation_reason: '', status: '' },
       error: res?.error?.message ?? parseError?.message ?? '',
-      error_code: res?.error?.code ?? parseError?.code ?? 0,
+      // k6 transport.go: a status ≥ 400 sets error_code = 1000 + status on the Response too.
+      error_code: res?.error?.code ?? parseError?.code ?? (res && res.status >= 400 ? 1000 + res.status : 0),
       request: { method: req.method, url: req.urlString, headers: reqHeaders, body: req.bodyText ?? '', cookies: {} },
       json(selector?: unknown): unknown {
         if (this.body === null || this.body === undefined) {
@@ -545,6 +546,12 @@ export function httpExports(vu: VuRuntime) {
       },
       html(): never {
         throw realm.error(goError(`Response.html() ${SYNC_UNSUPPORTED.replace(/: use.*$/, '')}`));
+      },
+      clickLink(): never {
+        throw realm.error(goError(`Response.clickLink() ${SYNC_UNSUPPORTED.replace(/: use.*$/, '')}`));
+      },
+      submitForm(): never {
+        throw realm.error(goError(`Response.submitForm() ${SYNC_UNSUPPORTED.replace(/: use.*$/, '')}`));
       },
     });
     return response;

@@ -60,6 +60,11 @@ describe('asyncRequest responses (request.go asyncRequest, httpext MakeRequest)'
       assert.equal(reqs.length, 1);
       assert.equal(reqs[0]!.tags['status'], String(status));
       assert.equal(reqs[0]!.tags['error_code'], String(1000 + status));
+      // and on the Response object, with an empty error (k6 transport.go; measured with k6 v2.2.0: 404 → 1404)
+      assert.equal(r.error_code, 1000 + status);
+      assert.equal(r.error, '');
+      assert.equal(typeof r.clickLink, 'function');
+      assert.equal(typeof r.submitForm, 'function');
       assert.equal(reqs[0]!.tags['expected_response'], 'false');
       assert.equal(vu.byMetric('http_req_failed')[0]!.value, 1);
       await vu.idle();
