@@ -358,6 +358,7 @@ class Socket {
     const c = this.client!;
     c.send(bytes, { binary }, (err) => {
       if (err) {
+        if (this.closingRace(err as NodeNetError)) return;
         this.enqueue(() => {
           this.terminate();
           this.connectionClosedWithError(this.writeErrorText(err as NodeNetError));
@@ -371,6 +372,17 @@ class Socket {
     });
   }
 
+  /**
+   * A frame the script sent while the server's close frame was already on its way: `ws`
+   * refuses the write (no errno: the socket is CLOSING on its side). In k6 the read pump
+   * delivers that close frame and the close event carries its code and reason; the failed
+   * write is not what ends the socket. So leave the ending to the close path.
+   */
+  private closingRace(err: NodeNetError): boolean {
+    const c = this.client;
+    return !err.code && c !== undefined && c.readyState !== c.OPEN;
+  }
+
   private writeErrorText(err: NodeNetError): string {
     if (err.code) return goNetErrorText(err, this.connInfo(), 'write');
     return 'websocket: close sent';
@@ -381,6 +393,7 @@ class Socket {
     const id = String(this.pingCounter);
     this.client!.ping(Buffer.from(id), undefined, (err) => {
       if (err) {
+        if (this.closingRace(err as NodeNetError)) return;
         this.enqueue(() => {
           this.terminate();
           this.connectionClosedWithError(this.writeErrorText(err as NodeNetError));
