@@ -8,7 +8,7 @@ import https from 'node:https';
 import type net from 'node:net';
 import type { Metric, ModuleFactory, Sample, Tags, VuRuntime } from '../types.ts';
 import { applyUserTags, canonicalHeaderKey, countData, isArrayBuffer, scriptRealm, setSystemTag, urlForMessage } from './net-common.ts';
-import { goError, k6HttpErrorCode, type NodeNetError } from './net-errors.ts';
+import { goError, goUrlErrorText, k6HttpErrorCode, type NodeNetError } from './net-errors.ts';
 
 const DEFAULT_TIMEOUT_MS = 60_000;
 const DEFAULT_MAX_REDIRECTS = 10;
@@ -128,7 +128,8 @@ interface RawResult {
   remoteIp: string;
   remotePort: number;
   timings: Timings;
-  error?: { code: number; message: string; canceled?: boolean };
+  /** `log`: what k6 logs for it, Go's url.Error text (method, the full URL, the cause). */
+  error?: { code: number; message: string; canceled?: boolean; log?: string };
   /** Go's client returns 101 responses: k6 then rejects with "unsupported response status". */
   switchingProtocols?: string;
 }
@@ -341,7 +342,8 @@ export function httpExports(vu: VuRuntime) {
             : err.message === 'socket hang up'
               ? { code: 1000, message: 'EOF' }
               : k6HttpErrorCode(err, phase);
-        finish({ status: 0, statusText: '', proto: '', headers: {}, body: Buffer.alloc(0), error: e }, performance.now());
+        const log = goUrlErrorText(method, urlString, err, { host: url.hostname, port: Number(url.port) || (secure ? 443 : 80) }, phase);
+        finish({ status: 0, statusText: '', proto: '', headers: {}, body: Buffer.alloc(0), error: { ...e, log } }, performance.now());
       };
       const r = mod.request(url, { method, headers, agent: secure ? agents.https : agents.http, setHost: true });
       const timer = setTimeout(() => {
@@ -358,10 +360,10 @@ export function httpExports(vu: VuRuntime) {
         r.destroy(e);
       };
       if (signal.aborted) queueMicrotask(cancel);
-      else signal.addEventListener('abort', cancel, { once: true });
+      const unwatch = signal.aborted ? () => undefined : watchSignal(signal, cancel);
       const unregisterRunEnd = vu.onRunEnd?.(cancel);
       const untrack = (): void => {
-        signal.removeEventListener('abort', cancel);
+        unwatch();
         unregisterRunEnd?.();
       };
       r.on('socket', (s: net.Socket) => {
@@ -582,8 +584,9 @@ export function httpExports(vu: VuRuntime) {
             if (res.switchingProtocols) return reject(realm.error(goError(`unsupported response status: ${res.switchingProtocols}`)));
             if (res.error) {
               if (req.throwErrors) return reject(realm.error(goError(res.error.message)));
-              // The token stays out of logs: k6 logs the Go error, which embeds the URL; we log the k6 error text.
-              if (!vu.signal.aborted) vu.warn(`Request Failed error=${JSON.stringify(res.error.message)}`);
+              // As k6 (lib/netext/httpext/request.go): the Go url.Error, full URL included, so a
+              // script that would leak a token through this line under k6 leaks it here too.
+              if (!vu.signal.aborted) vu.warn(`Request Failed error=${JSON.stringify(res.error.log ?? res.error.message)}`);
             }
             resolve(makeResponse(req, res));
           });
@@ -637,3 +640,25 @@ export function httpExports(vu: VuRuntime) {
 }
 
 export const createHttpModule: ModuleFactory = httpExports;
+
+// One abort listener per iteration signal (not one per request), so an iteration with many
+// requests in flight stays below EventTarget's listener warning and removal stays O(1).
+const signalWatchers = new WeakMap<AbortSignal, Set<() => void>>();
+function watchSignal(signal: AbortSignal, fn: () => void): () => void {
+  let set = signalWatchers.get(signal);
+  if (!set) {
+    const fresh = new Set<() => void>();
+    signalWatchers.set(signal, fresh);
+    signal.addEventListener(
+      'abort',
+      () => {
+        for (const f of [...fresh]) f();
+        fresh.clear();
+      },
+      { once: true },
+    );
+    set = fresh;
+  }
+  set.add(fn);
+  return () => set.delete(fn);
+}

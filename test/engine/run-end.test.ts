@@ -136,4 +136,31 @@ describe('engine run end', () => {
     }
     assert.deepEqual(warnings.filter((w) => /MaxListeners/.test(w)), []);
   });
+
+  it('one iteration with 15 requests and 15 sockets in flight: no MaxListenersExceededWarning', async () => {
+    const warnings: string[] = [];
+    const onWarning = (w: Error) => warnings.push(`${w.name}: ${w.message}`);
+    process.on('warning', onWarning);
+    try {
+      const r = await runScript(
+        `import http from 'k6/http';
+         import { WebSocket } from 'k6/websockets';
+         export const options = { iterations: 1 };
+         export default async function () {
+           const ps = [];
+           for (let i = 0; i < 15; i++) {
+             ps.push(http.asyncRequest('GET', __ENV.HBASE + '/http/200'));
+             const ws = new WebSocket(__ENV.BASE + '/ws/echo');
+             ws.onopen = () => ws.close();
+           }
+           await Promise.all(ps);
+         }`,
+        { env: { BASE: srv.base, HBASE: srv.httpBase } },
+      );
+      assert.equal(r.exitCode, 0, r.stderr);
+    } finally {
+      process.off('warning', onWarning);
+    }
+    assert.deepEqual(warnings.filter((w) => /MaxListeners/.test(w)), []);
+  });
 });
