@@ -59,6 +59,16 @@ export function goNetErrorText(err: NodeNetError, conn: ConnInfo, phase: 'dial' 
   }
 }
 
+/**
+ * Go's *url.Error text for a failed client.Do, which k6 logs as `Request Failed`:
+ * `Get "http://host/path?query": dial tcp …: connect: connection refused`.
+ */
+export function goUrlErrorText(method: string, url: string, err: NodeNetError, conn: ConnInfo, phase: 'dial' | 'read' | 'write'): string {
+  const op = method.charAt(0).toUpperCase() + method.slice(1).toLowerCase();
+  const cause = err.code === 'K6_TIMEOUT' ? 'context deadline exceeded' : err.message === 'socket hang up' ? 'EOF' : goNetErrorText(err, conn, phase);
+  return `${op} ${JSON.stringify(url)}: ${cause}`;
+}
+
 /** k6's error_code/error pair for a failed HTTP request (lib/netext/httpext/error_codes.go). */
 export function k6HttpErrorCode(err: NodeNetError, phase: 'dial' | 'read' | 'write'): { code: number; message: string } {
   switch (err.code) {
