@@ -235,6 +235,11 @@ export function textReport(r: SummaryReport): string {
       const name = `${row.authCase}/${row.variant}`;
       L.push(`  ${row.ok ? ' ' : '✗'} ${name.padEnd(34)}${String(row.attempts).padStart(9)}${String(row.rejected).padStart(10)}${String(row.bypass).padStart(8)}${String(row.mismatch).padStart(10)}`);
     }
+    // Where every variant is not required (all profiles but smoke), say which were not exercised.
+    const unexercised = r.variants.filter((row) => row.attempts === 0 && row.ok).map((row) => row.variant);
+    if (unexercised.length > 0) {
+      L.push(`  not exercised in this run (${unexercised.length}): ${unexercised.join(', ')}; run longer or raise VOICE_INVALID_RATE / VOICE_NO_TOKEN_RATE`);
+    }
   }
   if (r.capacity) {
     L.push('');

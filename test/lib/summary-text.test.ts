@@ -31,6 +31,14 @@ test('refusal table: every column header ends where its numbers end (regression:
   assert.deepEqual(rowNumbers, headerEnds);
 });
 
+test('variants a non-smoke run never exercised are named, not left as silent 0 rows', () => {
+  const info: SummaryInfo = { ...base, profile: 'load', variants: { noToken: ['missing'], invalid: ['expired', 'alg_none'] } };
+  const text = textReport(analyse({ metrics: { 'voice_rejected{variant:missing}': rate(2, 0), 'voice_rejected{variant:expired}': rate(3, 0) } }, info));
+  assert.match(text, /not exercised in this run \(1\): alg_none; run longer/);
+  const all = textReport(analyse({ metrics: { 'voice_rejected{variant:missing}': rate(2, 0), 'voice_rejected{variant:expired}': rate(3, 0), 'voice_rejected{variant:alg_none}': rate(1, 0) } }, info));
+  assert.doesNotMatch(all, /not exercised/);
+});
+
 test('capacity: when every stage held the summary says no breakpoint was found, not a capacity figure', () => {
   const stage = (n: string): SummaryData['metrics'] => ({
     [`voice_session_success{stage:${n}}`]: rate(10, 0),
