@@ -83,24 +83,34 @@ describe('engine modules', () => {
 
 describe('engine handleSummary', () => {
   it('gets the legacy data shape; stdout/stderr keys print, other keys are files (internal/cmd/run.go handleSummaryResult)', async () => {
+    // An absolute path in a temp dir (regression: a relative 'sum.json' was left in the repo).
+    const { mkdtemp, readFile } = await import('node:fs/promises');
+    const { tmpdir } = await import('node:os');
+    const { join } = await import('node:path');
+    const outDir = await mkdtemp(join(tmpdir(), 'hs-file-'));
+    const summaryFile = join(outDir, 'sum.json');
     const r = await runScript(
       `
       export const options = { iterations: 1 };
       export default function () {}
       export function handleSummary(data) {
         const keys = Object.keys(data).sort().join(',');
-        return { stdout: 'OUT ' + keys + ' ' + data.options.summaryTrendStats.join('|'), stderr: 'ERR', 'sum.json': JSON.stringify(data.metrics.iterations) };
+        return { stdout: 'OUT ' + keys + ' ' + data.options.summaryTrendStats.join('|'), stderr: 'ERR', [__ENV.SUMMARY_FILE]: JSON.stringify(data.metrics.iterations) };
       }
     `,
-      { keep: true },
+      { keep: true, env: { SUMMARY_FILE: summaryFile } },
     );
     try {
       assert.equal(r.exitCode, 0, r.stderr);
       assert.equal(r.stdout, 'OUT metrics,options,root_group,setup_data,state avg|min|med|max|p(90)|p(95)');
       assert.ok(r.stderr.endsWith('ERR'));
+      const written = JSON.parse(await readFile(summaryFile, 'utf8')) as { type: string; values: { count: number } };
+      assert.equal(written.type, 'counter');
+      assert.equal(written.values.count, 1);
     } finally {
       const { rm } = await import('node:fs/promises');
       await rm(r.dir, { recursive: true, force: true });
+      await rm(outDir, { recursive: true, force: true });
     }
   });
 
