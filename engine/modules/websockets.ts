@@ -358,11 +358,7 @@ class Socket {
     const c = this.client!;
     c.send(bytes, { binary }, (err) => {
       if (err) {
-        if (this.closingRace(err as NodeNetError)) return;
-        this.enqueue(() => {
-          this.terminate();
-          this.connectionClosedWithError(this.writeErrorText(err as NodeNetError));
-        });
+        this.writeFailed(err as NodeNetError);
         return;
       }
       this.enqueue(() => {
@@ -373,14 +369,19 @@ class Socket {
   }
 
   /**
-   * A frame the script sent while the server's close frame was already on its way: `ws`
-   * refuses the write (no errno: the socket is CLOSING on its side). In k6 the read pump
-   * delivers that close frame and the close event carries its code and reason; the failed
-   * write is not what ends the socket. So leave the ending to the close path.
+   * A frame write (data or ping) failed. When it failed only because the server's close frame
+   * was already on its way (`ws` refuses the write with no errno: the socket is CLOSING on its
+   * side), k6's read pump delivers that close frame and the close event carries its code and
+   * reason, so the ending is left to the close path. Any other failure ends the socket, as k6's
+   * write pump does.
    */
-  private closingRace(err: NodeNetError): boolean {
+  private writeFailed(err: NodeNetError): void {
     const c = this.client;
-    return !err.code && c !== undefined && c.readyState !== c.OPEN;
+    if (!err.code && c !== undefined && c.readyState !== c.OPEN) return;
+    this.enqueue(() => {
+      this.terminate();
+      this.connectionClosedWithError(this.writeErrorText(err));
+    });
   }
 
   private writeErrorText(err: NodeNetError): string {
@@ -393,11 +394,7 @@ class Socket {
     const id = String(this.pingCounter);
     this.client!.ping(Buffer.from(id), undefined, (err) => {
       if (err) {
-        if (this.closingRace(err as NodeNetError)) return;
-        this.enqueue(() => {
-          this.terminate();
-          this.connectionClosedWithError(this.writeErrorText(err as NodeNetError));
-        });
+        this.writeFailed(err as NodeNetError);
         return;
       }
       // k6 writePump counts every frame it writes, pings included.
