@@ -1,11 +1,11 @@
 // Differential runs: the same small script under a real k6 binary (opt-in, K6_BIN) and under
 // the in-process engine, both with `--out json=…`, reduced to what must agree: exit code,
 // console lines, error/warning log lines, and per-metric sample counts by tag set.
-import { spawn } from 'node:child_process';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runK6 } from '../../engine/index.ts';
+import { spawnCapture, type Captured } from './spawn-capture.ts';
 
 export interface DiffRun {
   exitCode: number;
@@ -74,21 +74,10 @@ async function readJsonLines(file: string): Promise<Array<Record<string, any>>> 
   }
 }
 
-function spawnK6(bin: string, args: string[], cwd: string, timeoutMs: number): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    // A bare environment: no K6_* from the caller, no proxy, no cloud token, no usage report
-    // (loopback only).
-    const child = spawn(bin, args, { cwd, stdio: ['ignore', 'pipe', 'pipe'], env: { PATH: process.env['PATH'] ?? '', HOME: cwd, K6_NO_USAGE_REPORT: 'true' } });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
-    child.on('exit', (code) => {
-      clearTimeout(timer);
-      resolve({ code: code ?? -1, stdout, stderr });
-    });
-  });
+function spawnK6(bin: string, args: string[], cwd: string, timeoutMs: number): Promise<Captured> {
+  // A bare environment: no K6_* from the caller, no proxy, no cloud token, no usage report
+  // (loopback only).
+  return spawnCapture(bin, args, { cwd, timeoutMs, killedCode: -1, env: { PATH: process.env['PATH'] ?? '', HOME: cwd, K6_NO_USAGE_REPORT: 'true' } });
 }
 
 /** Parses `--flag value` pairs the engine's runK6 understands (the subset the tests use). */

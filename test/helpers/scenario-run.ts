@@ -2,7 +2,6 @@
 // engine (runK6) or, when K6_BIN is set and asked for, a real k6, capturing everything the
 // run printed or wrote so tests can check verdicts and scan for tokens.
 
-import { spawn } from 'node:child_process';
 import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -10,6 +9,7 @@ import { runK6 } from '../../engine/index.ts';
 import { parseFaults } from '../../target/faults.ts';
 import { startTarget } from '../../target/server.ts';
 import type { SummaryReport } from '../../lib/summary.ts';
+import { spawnCapture, type Captured } from './spawn-capture.ts';
 
 export interface CaseSpec {
   bundle: string;
@@ -44,19 +44,8 @@ async function readAll(dir: string): Promise<Record<string, string>> {
   return out;
 }
 
-function runRealK6(bin: string, args: string[], timeoutMs: number): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(bin, args, { stdio: ['ignore', 'pipe', 'pipe'], env: { PATH: process.env['PATH'] ?? '', HOME: process.env['HOME'] ?? '' } });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
-    child.on('exit', (code) => {
-      clearTimeout(timer);
-      resolve({ code: code ?? 1, stdout, stderr });
-    });
-  });
+function runRealK6(bin: string, args: string[], timeoutMs: number): Promise<Captured> {
+  return spawnCapture(bin, args, { timeoutMs, env: { PATH: process.env['PATH'] ?? '', HOME: process.env['HOME'] ?? '' } });
 }
 
 export async function runCase(spec: CaseSpec): Promise<CaseRun> {

@@ -1,7 +1,6 @@
 // The main job end to end (npm run smoke's entry point) and its flag errors.
 
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -10,6 +9,7 @@ import { after, before, test } from 'node:test';
 import { UserError } from '../../tools/common/cli.ts';
 import { main } from '../../tools/run/cli.ts';
 import { chooseRunner, runArgs } from '../../tools/run/runner.ts';
+import { spawnCapture, type Captured } from '../helpers/spawn-capture.ts';
 
 const ROOT = new URL('../..', import.meta.url).pathname;
 const CLI = join(ROOT, 'tools/run/cli.ts');
@@ -33,22 +33,11 @@ after(async () => {
   if (work) await rm(work, { recursive: true, force: true });
 });
 
-function run(args: string[], env: NodeJS.ProcessEnv = {}, timeoutMs = 90_000): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const childEnv: NodeJS.ProcessEnv = { ...process.env, ...env };
-    delete childEnv['K6_BIN'];
-    childEnv['PATH'] = (process.env['PATH'] ?? '').split(':').filter((d) => d !== '' && !d.includes('k6')).join(':');
-    const child = spawn(process.execPath, ['--import', import.meta.resolve('tsx'), CLI, ...args], { cwd: work, env: childEnv, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    const t = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
-    child.on('exit', (code) => {
-      clearTimeout(t);
-      resolve({ code: code ?? 1, stdout, stderr });
-    });
-  });
+function run(args: string[], env: NodeJS.ProcessEnv = {}, timeoutMs = 90_000): Promise<Captured> {
+  const childEnv: NodeJS.ProcessEnv = { ...process.env, ...env };
+  delete childEnv['K6_BIN'];
+  childEnv['PATH'] = (process.env['PATH'] ?? '').split(':').filter((d) => d !== '' && !d.includes('k6')).join(':');
+  return spawnCapture(process.execPath, ['--import', import.meta.resolve('tsx'), CLI, ...args], { cwd: work, env: childEnv, timeoutMs });
 }
 
 test('bad flags are user errors naming the flag; the process prints one line and exits 2', async () => {
