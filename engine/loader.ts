@@ -121,7 +121,7 @@ export function scanSource(file: string, text: string): { imports: K6Import[]; p
 export function createSandbox(): { context: vm.Context; globals: Record<string, any> } {
   const context = vm.createContext({}, { name: 'k6-script', codeGeneration: { strings: true, wasm: false } });
   const g = vm.runInContext('globalThis', context) as Record<string, any>;
-  // What Sobek does not have (k6-behaviour-notes §7).
+  // What Sobek does not have (k6: internal/js/tc39/tc39_test.go blocklist; see docs/engine.md).
   for (const name of ['SharedArrayBuffer', 'Atomics', 'WeakRef', 'FinalizationRegistry', 'WebAssembly']) delete g[name];
   const U8 = g.Uint8Array as Uint8ArrayConstructor;
   const enc = new NodeTextEncoder();

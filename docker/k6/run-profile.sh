@@ -10,4 +10,4 @@ if [ ! -f "$script" ]; then
   exit 2
 fi
 echo "run-profile: ${profile} with testid=${testid} -> ${K6_INFLUXDB_ADDR:-http://influxdb:8086} bucket ${K6_INFLUXDB_BUCKET:-?}"
-exec k6 run -o "xk6-influxdb=${K6_INFLUXDB_ADDR:-http://influxdb:8086}" --tag "testid=${testid}" "$@" "$script"
+exec k6 run --no-usage-report -o "xk6-influxdb=${K6_INFLUXDB_ADDR:-http://influxdb:8086}" --tag "testid=${testid}" "$@" "$script"

@@ -1,7 +1,6 @@
 // k6/websockets: the browser-like WebSocket as k6 v2.2 implements it
 // (k6: internal/js/modules/k6/websockets/{websockets.go,params.go,listeners.go,blob.go}),
-// built on the `ws` npm client. Behaviour notes: /work/shared/reference/k6-behaviour-notes.md §1–§2;
-// deviations are listed in docs/engine-network.md.
+// built on the `ws` npm client. Behaviour and deviations: docs/engine-network.md.
 import type { IncomingMessage } from 'node:http';
 import type net from 'node:net';
 import WsClient from 'ws';

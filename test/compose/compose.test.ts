@@ -204,7 +204,8 @@ describe('docker-compose.yml', () => {
     assert.match(df, /ARG XK6_OUTPUT_INFLUXDB_VERSION=(v\d+\.\d+\.\d+|[0-9a-f]{40})/);
     assert.match(df, /RUN npm run build/);
     const runner = readFileSync(join(root, 'docker/k6/run-profile.sh'), 'utf8');
-    assert.match(runner, /k6 run -o "xk6-influxdb=/);
+    // --no-usage-report: k6 would otherwise report to a public host from the demo stack.
+    assert.match(runner, /k6 run --no-usage-report -o "xk6-influxdb=/);
     assert.match(runner, /--tag "testid=\$\{testid\}"/);
     assert.match(runner, /dist\/\$\{profile\}\.js/);
     const env = services.k6!.environment as Json;

@@ -45,7 +45,7 @@ async function readAll(dir: string): Promise<Record<string, string>> {
 }
 
 function runRealK6(bin: string, args: string[], timeoutMs: number): Promise<Captured> {
-  return spawnCapture(bin, args, { timeoutMs, env: { PATH: process.env['PATH'] ?? '', HOME: process.env['HOME'] ?? '' } });
+  return spawnCapture(bin, args, { timeoutMs, env: { PATH: process.env['PATH'] ?? '', HOME: process.env['HOME'] ?? '', K6_NO_USAGE_REPORT: 'true' } });
 }
 
 export async function runCase(spec: CaseSpec): Promise<CaseRun> {

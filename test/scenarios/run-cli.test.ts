@@ -76,7 +76,7 @@ test('npm run smoke -- --short: builds, mints tokens, starts the target, runs th
   // Regression: -e VOICE_RESULTS_DIR naming a folder that did not exist wrote no summary
   // (k6 creates no folders) and still exited 0; the main job now creates it.
   const results = join(work, 'results-env', 'nested');
-  const r = await run(['smoke', '--short', '-e', 'VOICE_HANDSHAKE_P95_MS=20000', '--tokens', join(work, 'tokens'), '--users', '5', '-e', `VOICE_RESULTS_DIR=${results}`]);
+  const r = await run(['smoke', '--short', '--runner', 'engine', '-e', 'VOICE_HANDSHAKE_P95_MS=20000', '--tokens', join(work, 'tokens'), '--users', '5', '-e', `VOICE_RESULTS_DIR=${results}`]);
   assert.equal(r.code, 0, `${r.stdout}\n${r.stderr}`);
   assert.match(r.stderr, /minted tokens in /);
   assert.match(r.stderr, /reference target on ws:\/\/127\.0\.0\.1:\d+/);
@@ -96,4 +96,18 @@ test('runner choice: K6_BIN wins, else the engine; env goes as -e, the run id as
   assert.throws(() => chooseRunner('k6', { PATH: '' }), /no k6 binary/);
   const args = runArgs({ kind: 'k6', command: 'k6', prefix: [], describe: '' }, { bundle: 'dist/smoke.js', env: { VOICE_TARGET: 'ws://h' }, tags: { testid: 'smoke-1' }, outs: ['json=o.json'], extra: [] });
   assert.deepEqual(args, ['run', '--tag', 'testid=smoke-1', '-e', 'VOICE_TARGET=ws://h', '--out', 'json=o.json', 'dist/smoke.js']);
+});
+
+test('a real k6 started by the main job is told not to send its usage report (regression: it reported to a public host)', async () => {
+  // A stand-in k6 that records its environment and arguments, then exits 0.
+  const fake = join(work, 'fake-k6.sh');
+  const record = join(work, 'fake-k6.record');
+  await writeFile(fake, `#!/bin/sh\nenv > "${record}"\necho "ARGS $*" >> "${record}"\nexit 0\n`, { mode: 0o755 });
+  const env: NodeJS.ProcessEnv = { ...process.env, K6_BIN: fake };
+  delete env['K6_NO_USAGE_REPORT'];
+  const r = await spawnCapture(process.execPath, ['--import', import.meta.resolve('tsx'), CLI, 'smoke', '--short', '--runner', 'k6', '--tokens', join(work, 'tokens'), '--users', '5', '--results', join(work, 'results-k6')], { cwd: work, env, timeoutMs: 90_000 });
+  assert.equal(r.code, 0, r.stderr);
+  const seen = await readFile(record, 'utf8');
+  assert.match(seen, /^K6_NO_USAGE_REPORT=true$/m);
+  assert.match(seen, /^ARGS run .*dist\/smoke\.js$/m);
 });

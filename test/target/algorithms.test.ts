@@ -8,8 +8,7 @@ import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { startTarget, type RunningTarget } from '../../target/server.ts';
 import { createTokenSet, writeTokenSet } from '../../tools/tokens/index.ts';
-import { attempt } from '../helpers/target-client.ts';
-import { collectLogs } from '../helpers/target-client.ts';
+import { attempt, collectLogs } from '../helpers/target-client.ts';
 
 let dir: string;
 let set: Awaited<ReturnType<typeof createTokenSet>>;
@@ -49,7 +48,7 @@ test('with ES256 pinned, every catalogue variant is still refused with 1008 Inva
   }
 });
 
-test('an explicit algorithm list overrides the JWKS: RS256 only refuses the ES256 tokens', async () => {
+test('an explicit algorithm list overrides the JWKS: pinning RS256 over an ES256-only JWKS refuses to start', async () => {
   const strict = await startTarget({ tokensDir: dir, algorithms: ['RS256'], log: collectLogs().sink, logFormat: 'json' }).catch((e: unknown) => e);
   // The ES256 key cannot serve RS256, so the target refuses to start with a clear user error.
   assert.ok(strict instanceof Error && /no signing key for RS256/.test(strict.message), String(strict));

@@ -222,7 +222,8 @@ export async function main(argv: string[]): Promise<number> {
   const args = runArgs(runner, { bundle, env, tags: { testid: `${profile}-${runId}` }, outs: values.out ?? [], extra: [] });
   stderr(`running ${profile} (run id ${runId}) with ${runner.describe}`);
 
-  const child = spawn(runner.command, args, { stdio: ['ignore', 'inherit', 'inherit'], env: process.env });
+  // k6 reports usage to a public host unless told not to; nothing of a run leaves the machine.
+  const child = spawn(runner.command, args, { stdio: ['ignore', 'inherit', 'inherit'], env: { ...process.env, K6_NO_USAGE_REPORT: 'true' } });
   const forward = (sig: NodeJS.Signals) => () => child.kill(sig);
   const onInt = forward('SIGINT');
   const onTerm = forward('SIGTERM');

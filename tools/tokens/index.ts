@@ -1,6 +1,6 @@
-// The token toolkit's library API (shared interface, see /work/brief.md and docs/tokens.md):
+// The token toolkit's library API (see docs/tokens.md):
 //   createTokenSet(opts)      mint users, tokens and the invalid catalogue in memory
-//   writeTokenSet(dir, set)   write the folder (atomic writes, private key 0600)
+//   writeTokenSet(dir, set)   write the folder (atomic writes, private key and pool 0600)
 //   loadTokenSet(dir)         read it back (UserError when missing or malformed)
 //   ensureTokens(dir, {...})  reuse the folder when still valid long enough, else mint
 import { join } from 'node:path';
