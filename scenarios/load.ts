@@ -8,7 +8,7 @@ import { backgroundScenarios, gracefulStop, summaryInfo } from '../lib/profile.t
 import { PROFILE_DEFAULTS } from '../lib/profile-defaults.ts';
 import { buildSummary, type SummaryData } from '../lib/summary.ts';
 import { baseThresholds } from '../lib/thresholds.ts';
-import { initTraffic, NO_TOKEN_VARIANTS, type RunData } from '../lib/traffic.ts';
+import { initTraffic, NO_TOKEN_VARIANTS } from '../lib/traffic.ts';
 
 const DEFAULTS = PROFILE_DEFAULTS['load'] ?? {};
 const lengthMs = durationMs(__ENV['VOICE_DURATION'] ?? DEFAULTS['VOICE_DURATION'] ?? '5m');
@@ -35,18 +35,8 @@ export const options: Options = {
   summaryTrendStats: ['avg', 'min', 'med', 'max', 'p(90)', 'p(95)'],
 };
 
-export function setup(): RunData {
-  return traffic.setup();
-}
-export function valid(data: RunData): Promise<void> {
-  return traffic.valid(data);
-}
-export function noToken(data: RunData): Promise<void> {
-  return traffic.noToken(data);
-}
-export function invalid(data: RunData): Promise<void> {
-  return traffic.invalid(data);
-}
+// The k6 entry points: setup() (the run id) and one exec function per traffic class.
+export const { setup, valid, noToken, invalid } = traffic;
 export function handleSummary(data: SummaryData): Record<string, string> {
   return buildSummary(data, summaryInfo('load', cfg, variants, scenarios));
 }

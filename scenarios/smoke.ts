@@ -8,7 +8,7 @@ import { gracefulStop, summaryInfo } from '../lib/profile.ts';
 import { PROFILE_DEFAULTS } from '../lib/profile-defaults.ts';
 import { buildSummary, type SummaryData } from '../lib/summary.ts';
 import { baseThresholds } from '../lib/thresholds.ts';
-import { initTraffic, NO_TOKEN_VARIANTS, type RunData } from '../lib/traffic.ts';
+import { initTraffic, NO_TOKEN_VARIANTS } from '../lib/traffic.ts';
 
 const traffic = initTraffic('smoke', PROFILE_DEFAULTS['smoke'] ?? {});
 const cfg = traffic.cfg;
@@ -50,18 +50,8 @@ export const options: Options = {
   summaryTrendStats: ['avg', 'min', 'med', 'max', 'p(90)', 'p(95)'],
 };
 
-export function setup(): RunData {
-  return traffic.setup();
-}
-export function valid(data: RunData): Promise<void> {
-  return traffic.valid(data);
-}
-export function noToken(data: RunData): Promise<void> {
-  return traffic.noToken(data);
-}
-export function invalid(data: RunData): Promise<void> {
-  return traffic.invalid(data);
-}
+// The k6 entry points: setup() (the run id) and one exec function per traffic class.
+export const { setup, valid, noToken, invalid } = traffic;
 export function handleSummary(data: SummaryData): Record<string, string> {
   return buildSummary(data, summaryInfo('smoke', cfg, variants, scenarios, { requireAllVariants: true }));
 }
