@@ -44,9 +44,11 @@ test('durations parse like k6', () => {
   assert.ok(Number.isNaN(durationMs('10')));
 });
 
-test('docs/scenarios.md carries the current knob table', () => {
-  const doc = readFileSync(new URL('../../docs/scenarios.md', import.meta.url), 'utf8');
-  assert.ok(doc.includes(knobTable()), 'regenerate the table: node --import tsx -e "import(\'./lib/config.ts\').then(m=>console.log(m.knobTable()))"');
+test('README.md and docs/scenarios.md carry the current knob table', () => {
+  for (const file of ['../../README.md', '../../docs/scenarios.md']) {
+    const doc = readFileSync(new URL(file, import.meta.url), 'utf8');
+    assert.ok(doc.includes(knobTable()), `${file}: regenerate the table: node --import tsx -e "import('./lib/config.ts').then(m=>console.log(m.knobTable()))"`);
+  }
   assert.equal(new Set(KNOBS.map((k) => k.env)).size, KNOBS.length);
   for (const k of KNOBS) assert.match(k.env, /^VOICE_[A-Z0-9_]+$/);
 });
