@@ -172,27 +172,31 @@ const pcts = (measurement: string, filter: string, groupBy: string): Target[] =>
   }));
 
 // ---------------------------------------------------------------- Verdict
+/** A verdict-row stat: the run's sum of one voice counter, green at 0 and `color` from 1. */
+function verdictStat(title: string, description: string, measurement: string, x: number, color = 'red'): void {
+  stat({
+    title,
+    description,
+    targets: [{ refId: 'A', query: `SELECT sum("value") FROM "${measurement}" WHERE ${VOICE}` }],
+    unit: 'none',
+    steps: { base: 'green', steps: [[1, color]] },
+    w: 4,
+    x,
+  });
+}
 row('Verdict: anything non-zero here is a failed run');
-stat({
-  title: 'Auth bypasses',
-  description:
-    'Attempts of the no_token or invalid classes that the server ACCEPTED (sum of voice_auth_bypass). Must be 0: anything else means a request without a valid token got a session. Red when non-zero.',
-  targets: [{ refId: 'A', query: `SELECT sum("value") FROM "voice_auth_bypass" WHERE ${VOICE}` }],
-  unit: 'none',
-  steps: { base: 'green', steps: [[1, 'red']] },
-  w: 4,
-  x: 0,
-});
-stat({
-  title: 'Attribution errors',
-  description:
-    'Verified valid sessions attributed to anyone but the token\'s oid (number of 1s in the voice_attribution_errors rate). Must be 0: a non-zero value means sessions, transcripts or memory went to the wrong user (or the POC fallback user). Red when non-zero.',
-  targets: [{ refId: 'A', query: `SELECT sum("value") FROM "voice_attribution_errors" WHERE ${VOICE}` }],
-  unit: 'none',
-  steps: { base: 'green', steps: [[1, 'red']] },
-  w: 4,
-  x: 4,
-});
+verdictStat(
+  'Auth bypasses',
+  'Attempts of the no_token or invalid classes that the server ACCEPTED (sum of voice_auth_bypass). Must be 0: anything else means a request without a valid token got a session. Red when non-zero.',
+  'voice_auth_bypass',
+  0,
+);
+verdictStat(
+  'Attribution errors',
+  'Verified valid sessions attributed to anyone but the token\'s oid (number of 1s in the voice_attribution_errors rate). Must be 0: a non-zero value means sessions, transcripts or memory went to the wrong user (or the POC fallback user). Red when non-zero.',
+  'voice_attribution_errors',
+  4,
+);
 stat({
   title: 'False rejections (valid tokens)',
   description:
@@ -208,26 +212,18 @@ stat({
   w: 4,
   x: 8,
 });
-stat({
-  title: 'Rejection mismatches',
-  description:
-    'Attempts that were rejected, but with the wrong close code, HTTP status or reason for their traffic class (sum of voice_rejection_mismatch): e.g. an expired token refused with "Authentication required". Red when non-zero.',
-  targets: [{ refId: 'A', query: `SELECT sum("value") FROM "voice_rejection_mismatch" WHERE ${VOICE}` }],
-  unit: 'none',
-  steps: { base: 'green', steps: [[1, 'red']] },
-  w: 4,
-  x: 12,
-});
-stat({
-  title: 'Unverified attributions',
-  description:
-    'Valid sessions whose attribution could not be checked (no session.created event, no user id): sum of voice_attribution_unverified. Not a failure by itself, but a large number means the attribution verdict rests on few sessions. Orange when non-zero.',
-  targets: [{ refId: 'A', query: `SELECT sum("value") FROM "voice_attribution_unverified" WHERE ${VOICE}` }],
-  unit: 'none',
-  steps: { base: 'green', steps: [[1, 'orange']] },
-  w: 4,
-  x: 16,
-});
+verdictStat(
+  'Rejection mismatches',
+  'Attempts that were rejected, but with the wrong close code, HTTP status or reason for their traffic class (sum of voice_rejection_mismatch): e.g. an expired token refused with "Authentication required". Red when non-zero.',
+  'voice_rejection_mismatch',
+  12,
+);
+verdictStat(
+  'Unverified attributions',
+  'Valid sessions whose attribution could not be checked (no session.created event, no user id): sum of voice_attribution_unverified. Not a failure by itself, but a large number means the attribution verdict rests on few sessions. Orange when non-zero.',
+  'voice_attribution_unverified',
+  16, 'orange',
+);
 stat({
   title: 'Attempts',
   description:

@@ -25,9 +25,9 @@ export function vusFor(ratePerSecond: number, iterSeconds: number, floor = 1): n
 
 /**
  * Background no_token and invalid traffic at constant arrival rates for `duration`.
- * A class with rate 0 is left out.
+ * A class with rate 0 is left out, and so is invalid traffic when the catalogue is empty.
  */
-export function backgroundScenarios(cfg: VoiceConfig, duration: string, startTime = '0s'): Record<string, ScenarioConfig> {
+export function backgroundScenarios(cfg: VoiceConfig, duration: string, invalidCases = 1): Record<string, ScenarioConfig> {
   const out: Record<string, ScenarioConfig> = {};
   const wait = cfg.rejectWaitMs / 1000; // a bypassed attempt lasts this long
   const add = (name: string, execName: string, rate: number): void => {
@@ -38,16 +38,18 @@ export function backgroundScenarios(cfg: VoiceConfig, duration: string, startTim
       rate: perMinute(rate),
       timeUnit: '1m',
       duration,
-      startTime,
       preAllocatedVUs: vusFor(rate, 0.5),
       maxVUs: vusFor(rate, wait + 2, 2),
       gracefulStop: gracefulStop(cfg),
     };
   };
   add('no_token', 'noToken', cfg.noTokenRate);
-  add('invalid', 'invalid', cfg.invalidRate);
+  if (invalidCases > 0) add('invalid', 'invalid', cfg.invalidRate);
   return out;
 }
+
+/** The end-of-test trend statistics every profile reports (k6's default set). */
+export const SUMMARY_TREND_STATS = ['avg', 'min', 'med', 'max', 'p(90)', 'p(95)'];
 
 export function classesOf(scenarios: Record<string, unknown>): SummaryInfo['classes'] {
   return { valid: 'valid' in scenarios || Object.keys(scenarios).some((k) => k.startsWith('valid')), noToken: 'no_token' in scenarios, invalid: 'invalid' in scenarios };

@@ -9,7 +9,7 @@
 import exec from 'k6/execution';
 import type { Options } from 'k6/options';
 import { loadConfig } from '../lib/config.ts';
-import { backgroundScenarios, capacityPlan, gracefulStop, perMinute, stageAt, summaryInfo, vusFor } from '../lib/profile.ts';
+import { backgroundScenarios, capacityPlan, classesOf, gracefulStop, perMinute, stageAt, SUMMARY_TREND_STATS, summaryInfo, vusFor } from '../lib/profile.ts';
 import { PROFILE_DEFAULTS } from '../lib/profile-defaults.ts';
 import { buildSummary, type SummaryData } from '../lib/summary.ts';
 import { baseThresholds } from '../lib/thresholds.ts';
@@ -47,11 +47,9 @@ const scenarios: NonNullable<Options['scenarios']> = {
     maxVUs: cfg.capacityMaxVus,
     gracefulStop: gracefulStop(cfg),
   },
-  ...(backgroundScenarios(cfg, `${plan.totalMs}ms`) as unknown as NonNullable<Options['scenarios']>),
+  ...(backgroundScenarios(cfg, `${plan.totalMs}ms`, traffic.cases.length) as unknown as NonNullable<Options['scenarios']>),
 };
-if (traffic.cases.length === 0) delete scenarios['invalid'];
-
-const classes = { valid: true, noToken: 'no_token' in scenarios, invalid: 'invalid' in scenarios };
+const classes = classesOf(scenarios);
 const thresholds = baseThresholds(cfg, variants, { classes, abortOnSecurity: true });
 for (const s of plan.stageNames) {
   thresholds[`voice_session_success{stage:${s.name}}`] = [{ threshold: `rate>=${cfg.capacitySuccessMin}`, abortOnFail: true }];
@@ -61,7 +59,7 @@ for (const s of plan.stageNames) {
 export const options: Options = {
   scenarios,
   thresholds,
-  summaryTrendStats: ['avg', 'min', 'med', 'max', 'p(90)', 'p(95)'],
+  summaryTrendStats: SUMMARY_TREND_STATS,
 };
 
 // The k6 entry points: setup() (the run id) and one exec function per traffic class.

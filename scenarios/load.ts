@@ -4,7 +4,7 @@
 
 import type { Options } from 'k6/options';
 import { durationMs } from '../lib/config.ts';
-import { backgroundScenarios, gracefulStop, summaryInfo } from '../lib/profile.ts';
+import { backgroundScenarios, classesOf, gracefulStop, SUMMARY_TREND_STATS, summaryInfo } from '../lib/profile.ts';
 import { PROFILE_DEFAULTS } from '../lib/profile-defaults.ts';
 import { buildSummary, type SummaryData } from '../lib/summary.ts';
 import { baseThresholds } from '../lib/thresholds.ts';
@@ -24,15 +24,13 @@ const scenarios: NonNullable<Options['scenarios']> = {
     duration: cfg.duration,
     gracefulStop: gracefulStop(cfg),
   },
-  ...(backgroundScenarios(cfg, cfg.duration) as unknown as NonNullable<Options['scenarios']>),
+  ...(backgroundScenarios(cfg, cfg.duration, traffic.cases.length) as unknown as NonNullable<Options['scenarios']>),
 };
-if (traffic.cases.length === 0) delete scenarios['invalid'];
-
-const classes = { valid: true, noToken: 'no_token' in scenarios, invalid: 'invalid' in scenarios };
+const classes = classesOf(scenarios);
 export const options: Options = {
   scenarios,
   thresholds: baseThresholds(cfg, variants, { classes }),
-  summaryTrendStats: ['avg', 'min', 'med', 'max', 'p(90)', 'p(95)'],
+  summaryTrendStats: SUMMARY_TREND_STATS,
 };
 
 // The k6 entry points: setup() (the run id) and one exec function per traffic class.

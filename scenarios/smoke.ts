@@ -4,7 +4,7 @@
 // work is done.
 
 import type { Options } from 'k6/options';
-import { gracefulStop, summaryInfo } from '../lib/profile.ts';
+import { gracefulStop, SUMMARY_TREND_STATS, summaryInfo } from '../lib/profile.ts';
 import { PROFILE_DEFAULTS } from '../lib/profile-defaults.ts';
 import { buildSummary, type SummaryData } from '../lib/summary.ts';
 import { baseThresholds } from '../lib/thresholds.ts';
@@ -47,7 +47,7 @@ if (nInvalid > 0) {
 export const options: Options = {
   scenarios,
   thresholds: baseThresholds(cfg, variants, { classes: { valid: true, noToken: true, invalid: nInvalid > 0 } }),
-  summaryTrendStats: ['avg', 'min', 'med', 'max', 'p(90)', 'p(95)'],
+  summaryTrendStats: SUMMARY_TREND_STATS,
 };
 
 // The k6 entry points: setup() (the run id) and one exec function per traffic class.

@@ -13,7 +13,7 @@
 import exec from 'k6/execution';
 import type { Options } from 'k6/options';
 import { durationMs } from '../lib/config.ts';
-import { backgroundScenarios, gracefulStop, phaseAt, summaryInfo } from '../lib/profile.ts';
+import { backgroundScenarios, classesOf, gracefulStop, phaseAt, SUMMARY_TREND_STATS, summaryInfo } from '../lib/profile.ts';
 import { PROFILE_DEFAULTS } from '../lib/profile-defaults.ts';
 import { buildSummary, DRIFT_EARLY, DRIFT_LATE, type SummaryData } from '../lib/summary.ts';
 import { baseThresholds } from '../lib/thresholds.ts';
@@ -48,11 +48,9 @@ const scenarios: NonNullable<Options['scenarios']> = {
     duration: cfg.duration,
     gracefulStop: gracefulStop(cfg),
   },
-  ...(backgroundScenarios(cfg, cfg.duration) as unknown as NonNullable<Options['scenarios']>),
+  ...(backgroundScenarios(cfg, cfg.duration, traffic.cases.length) as unknown as NonNullable<Options['scenarios']>),
 };
-if (traffic.cases.length === 0) delete scenarios['invalid'];
-
-const classes = { valid: true, noToken: 'no_token' in scenarios, invalid: 'invalid' in scenarios };
+const classes = classesOf(scenarios);
 const thresholds = baseThresholds(cfg, variants, { classes });
 thresholds[DRIFT_LATE] = [`p(95)<${cfg.driftP95Ms}`];
 // Keeps the early window in the end-of-test data so the summary can compute the ratio.
@@ -61,7 +59,7 @@ thresholds[DRIFT_EARLY] = [`p(95)<${cfg.driftP95Ms}`];
 export const options: Options = {
   scenarios,
   thresholds,
-  summaryTrendStats: ['avg', 'min', 'med', 'max', 'p(90)', 'p(95)'],
+  summaryTrendStats: SUMMARY_TREND_STATS,
 };
 
 // The k6 entry points: setup() (the run id) and one exec function per traffic class.

@@ -4,7 +4,7 @@
 
 import type { Options } from 'k6/options';
 import { durationMs, loadConfig } from '../lib/config.ts';
-import { backgroundScenarios, gracefulStop, perMinute, summaryInfo, vusFor } from '../lib/profile.ts';
+import { backgroundScenarios, classesOf, gracefulStop, perMinute, SUMMARY_TREND_STATS, summaryInfo, vusFor } from '../lib/profile.ts';
 import { PROFILE_DEFAULTS } from '../lib/profile-defaults.ts';
 import { buildSummary, type SummaryData } from '../lib/summary.ts';
 import { baseThresholds } from '../lib/thresholds.ts';
@@ -44,15 +44,13 @@ const scenarios: NonNullable<Options['scenarios']> = {
     maxVUs: Math.ceil(vusFor(cfg.spikePeak, sessionSeconds) * 1.2) + 5,
     gracefulStop: gracefulStop(cfg),
   },
-  ...(backgroundScenarios(cfg, `${totalMs}ms`) as unknown as NonNullable<Options['scenarios']>),
+  ...(backgroundScenarios(cfg, `${totalMs}ms`, traffic.cases.length) as unknown as NonNullable<Options['scenarios']>),
 };
-if (traffic.cases.length === 0) delete scenarios['invalid'];
-
-const classes = { valid: true, noToken: 'no_token' in scenarios, invalid: 'invalid' in scenarios };
+const classes = classesOf(scenarios);
 export const options: Options = {
   scenarios,
   thresholds: baseThresholds(cfg, variants, { classes }),
-  summaryTrendStats: ['avg', 'min', 'med', 'max', 'p(90)', 'p(95)'],
+  summaryTrendStats: SUMMARY_TREND_STATS,
 };
 
 // The k6 entry points: setup() (the run id) and one exec function per traffic class.
